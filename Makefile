@@ -1,0 +1,42 @@
+# FlexLedger: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+NODE_MODULES := contracts/node_modules/.installed
+
+.PHONY: all setup demo test build-contracts check-contracts bench clean
+
+all: test
+
+# Python packages into a venv, pinned in pyproject.toml (installed editable).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# npm packages from the lockfile: solc, OpenZeppelin, anvil.
+$(NODE_MODULES): contracts/package.json contracts/package-lock.json
+	cd contracts && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed $(NODE_MODULES)
+
+demo: setup
+	$(PY) -m demo
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider
+
+build-contracts: setup
+	$(PY) -m ledger.build
+
+check-contracts: setup
+	$(PY) -m ledger.build --check
+
+bench: setup
+	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/clearing.py
+
+clean:
+	rm -rf $(VENV) contracts/node_modules

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IRegistry} from "./IRegistry.sol";
+
+/// @title FlexLedger Registry
+/// @notice Who may do what: participants and their roles, DSO zones and grid nodes, FSP assets
+/// with their device signers, grid and product prequalification, suspension.
+/// @dev ADMIN is OpenZeppelin's DEFAULT_ADMIN_ROLE; it admits participants and grants roles.
+contract Registry is AccessControl, IRegistry {
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR");
+    bytes32 public constant DSO_ROLE = keccak256("DSO");
+    bytes32 public constant TSO_ROLE = keccak256("TSO");
+    bytes32 public constant FSP_ROLE = keccak256("FSP");
+    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR");
+
+    mapping(address account => Participant) private _participants;
+    mapping(uint64 zoneId => Zone) private _zones;
+    mapping(uint64 zoneId => mapping(bytes32 node => bool)) private _zoneNodes;
+    mapping(bytes32 code => uint64 zoneId) private _zoneByCode;
+    mapping(uint64 assetId => Asset) private _assets;
+    mapping(uint64 assetId => mapping(address buyer => mapping(bytes32 product => bool))) private _productPrequal;
+    uint64 public zoneCount;
+    uint64 public assetCount;
+
+    /// @param admin the consortium's governance key (ADMIN); registered as a participant.
+    constructor(address admin, string memory name, string memory eic) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _participants[admin] = Participant(name, eic, true, false);
+        emit ParticipantRegistered(admin, DEFAULT_ADMIN_ROLE, name, eic);
+    }
+
+    modifier onlyActive(bytes32 role) {
+        _checkRole(role);
+        _checkActive(msg.sender);
+        _;
+    }
+
+    // ---- participants -----------------------------------------------------------------
+
+    /// @notice Admit `account` with `role`.
+    /// Requirements: caller is ADMIN; `account` not yet registered; `role` is a FlexLedger role.
+    /// Emits ParticipantRegistered and RoleGranted.
+    function registerParticipant(address account, bytes32 role, string calldata name, string calldata eic)
+        external onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (_participants[account].registered) revert RegistryParticipantAlreadyRegistered(account);
+        _checkKnownRole(role);
+        if (bytes(name).length == 0) revert RegistryEmptyField("name");
+        if (bytes(eic).length == 0) revert RegistryEmptyField("eic");
+        _participants[account] = Participant(name, eic, true, false);
+        _grantRole(role, account);
+        emit ParticipantRegistered(account, role, name, eic);
+    }
+
+    /// @dev Roles can only go to registered participants (ADMIN grants them through AccessControl).
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (!_participants[account].registered && role != DEFAULT_ADMIN_ROLE) {
+            revert RegistryParticipantNotRegistered(account);
+        }
+        return super._grantRole(role, account);
+    }
+
+    /// @notice Suspend a participant: it keeps its roles but cannot act until reinstated.
+    /// Requirements: caller is ADMIN; `account` registered and not suspended. Emits ParticipantSuspended.
+    function suspendParticipant(address account, string calldata reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Participant storage p = _registered(account);
+        if (p.suspended) revert RegistryParticipantSuspended(account);
+        p.suspended = true;
+        emit ParticipantSuspended(account, msg.sender, reason);
+    }
+
+    /// @notice Lift a participant's suspension. Requirements: caller is ADMIN; `account` suspended.
+    /// Emits ParticipantReinstated.
+    function reinstateParticipant(address account) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Participant storage p = _registered(account);
+        if (!p.suspended) revert RegistryParticipantNotSuspended(account);
+        p.suspended = false;
+        emit ParticipantReinstated(account, msg.sender);
+    }
+
+    // ---- zones ------------------------------------------------------------------------
+
+    /// @notice Declare a flexibility zone (congestion point) with its grid nodes.
+    /// Requirements: caller is an active DSO; `code` unused; at least one node, none repeated.
+    /// Emits ZoneDeclared.
+    function declareZone(bytes32 code, bytes32[] calldata nodes) external onlyActive(DSO_ROLE) returns (uint64 zoneId) {
+        if (code == bytes32(0)) revert RegistryEmptyField("code");
+        if (_zoneByCode[code] != 0) revert RegistryZoneCodeTaken(code);
+        if (nodes.length == 0) revert RegistryEmptyField("nodes");
+        zoneId = ++zoneCount;
+        _zones[zoneId] = Zone(msg.sender, code, 0, true);
+        _zoneByCode[code] = zoneId;
+        _addNodes(zoneId, nodes);
+        emit ZoneDeclared(zoneId, msg.sender, code, nodes);
+    }
+
+    /// @notice Add grid nodes to a zone. Requirements: caller is the zone's active DSO. Emits ZoneNodesAdded.
+    function addZoneNodes(uint64 zoneId, bytes32[] calldata nodes) external {
+        _checkZoneDso(zoneId);
+        if (nodes.length == 0) revert RegistryEmptyField("nodes");
+        _addNodes(zoneId, nodes);
+        emit ZoneNodesAdded(zoneId, nodes);
+    }
+
+    function _addNodes(uint64 zoneId, bytes32[] calldata nodes) private {
+        for (uint256 i; i < nodes.length; ++i) {
+            if (_zoneNodes[zoneId][nodes[i]]) revert RegistryNodeAlreadyInZone(zoneId, nodes[i]);
+            _zoneNodes[zoneId][nodes[i]] = true;
+        }
+        _zones[zoneId].nodeCount += uint32(nodes.length);
+    }
+
+    // ---- assets -----------------------------------------------------------------------
+
+    /// @notice Register a flexible asset owned by the caller.
+    /// Requirements: caller is an active FSP; zone and node exist; some power; device signer set and
+    /// not the caller's own key. Emits AssetRegistered.
+    function registerAsset(
+        uint64 zoneId, bytes32 node, AssetKind kind, uint64 maxUpW, uint64 maxDownW,
+        bytes32 meterId, address deviceSigner
+    ) external onlyActive(FSP_ROLE) returns (uint64 assetId) {
+        if (!_zones[zoneId].exists) revert RegistryUnknownZone(zoneId);
+        if (!_zoneNodes[zoneId][node]) revert RegistryUnknownNode(zoneId, node);
+        if (maxUpW == 0 && maxDownW == 0) revert RegistryInvalidPower(maxUpW, maxDownW);
+        if (meterId == bytes32(0)) revert RegistryEmptyField("meterId");
+        _checkSigner(deviceSigner);
+        assetId = ++assetCount;
+        _assets[assetId] = Asset({
+            owner: msg.sender, zoneId: zoneId, node: node, kind: kind, maxUpW: maxUpW, maxDownW: maxDownW,
+            meterId: meterId, deviceSigner: deviceSigner, gridPrequalified: false, limitUpW: 0, limitDownW: 0,
+            suspended: false
+        });
+        emit AssetRegistered(assetId, msg.sender, zoneId, node, kind, maxUpW, maxDownW, meterId, deviceSigner);
+    }
+
+    /// @notice The zone's DSO admits an asset to its grid, optionally limited (0 = no limit).
+    /// Requirements: caller is the asset zone's active DSO; limits within the asset's power.
+    /// Emits AssetGridPrequalified.
+    function gridPrequalify(uint64 assetId, uint64 limitUpW, uint64 limitDownW) external {
+        Asset storage a = _asset(assetId);
+        _checkZoneDso(a.zoneId);
+        if (limitUpW > a.maxUpW || limitDownW > a.maxDownW) revert RegistryInvalidLimit(limitUpW, limitDownW);
+        a.gridPrequalified = true;
+        a.limitUpW = limitUpW;
+        a.limitDownW = limitDownW;
+        emit AssetGridPrequalified(assetId, msg.sender, limitUpW, limitDownW);
+    }
+
+    /// @notice The zone's DSO withdraws grid prequalification. Emits AssetGridPrequalificationRevoked.
+    function revokeGridPrequalification(uint64 assetId, string calldata reason) external {
+        Asset storage a = _asset(assetId);
+        _checkZoneDso(a.zoneId);
+        a.gridPrequalified = false;
+        a.limitUpW = 0;
+        a.limitDownW = 0;
+        emit AssetGridPrequalificationRevoked(assetId, msg.sender, reason);
+    }
+
+    /// @notice A buyer (DSO or TSO) prequalifies an asset for one of its products.
+    /// Requirements: caller is an active DSO or TSO; asset exists. Emits AssetProductPrequalified.
+    function productPrequalify(uint64 assetId, bytes32 product) external {
+        _checkBuyer();
+        _asset(assetId);
+        if (product == bytes32(0)) revert RegistryEmptyField("product");
+        _productPrequal[assetId][msg.sender][product] = true;
+        emit AssetProductPrequalified(assetId, msg.sender, product);
+    }
+
+    /// @notice A buyer withdraws its product prequalification. Emits AssetProductPrequalificationRevoked.
+    function revokeProductPrequalification(uint64 assetId, bytes32 product) external {
+        _checkBuyer();
+        _asset(assetId);
+        _productPrequal[assetId][msg.sender][product] = false;
+        emit AssetProductPrequalificationRevoked(assetId, msg.sender, product);
+    }
+
+    /// @notice Suspend an asset. Requirements: caller is ADMIN or the zone's DSO. Emits AssetSuspended.
+    function suspendAsset(uint64 assetId, string calldata reason) external {
+        Asset storage a = _asset(assetId);
+        _checkSuspender(a.zoneId);
+        if (a.suspended) revert RegistryAssetSuspended(assetId);
+        a.suspended = true;
+        emit AssetSuspended(assetId, msg.sender, reason);
+    }
+
+    /// @notice Reinstate an asset. Requirements: caller is ADMIN or the zone's DSO. Emits AssetReinstated.
+    function reinstateAsset(uint64 assetId) external {
+        Asset storage a = _asset(assetId);
+        _checkSuspender(a.zoneId);
+        if (!a.suspended) revert RegistryAssetNotSuspended(assetId);
+        a.suspended = false;
+        emit AssetReinstated(assetId, msg.sender);
+    }
+
+    /// @notice The owner replaces the asset's device signing key (e.g. after a compromise).
+    /// Requirements: caller is the asset's owner; new signer valid. Emits DeviceSignerRotated.
+    function rotateDeviceSigner(uint64 assetId, address newSigner) external {
+        Asset storage a = _asset(assetId);
+        if (a.owner != msg.sender) revert RegistryNotAssetOwner(assetId, msg.sender);
+        _checkActive(msg.sender);
+        _checkSigner(newSigner);
+        address old = a.deviceSigner;
+        a.deviceSigner = newSigner;
+        emit DeviceSignerRotated(assetId, old, newSigner);
+    }
+
+    // ---- views ------------------------------------------------------------------------
+
+    function participant(address account) external view returns (Participant memory) {
+        return _participants[account];
+    }
+
+    function isActive(address account) public view returns (bool) {
+        Participant storage p = _participants[account];
+        return p.registered && !p.suspended;
+    }
+
+    function zone(uint64 zoneId) external view returns (Zone memory) {
+        return _zones[zoneId];
+    }
+
+    function zoneByCode(bytes32 code) external view returns (uint64) {
+        return _zoneByCode[code];
+    }
+
+    function isZoneNode(uint64 zoneId, bytes32 node) external view returns (bool) {
+        return _zoneNodes[zoneId][node];
+    }
+
+    function asset(uint64 assetId) external view returns (Asset memory) {
+        return _assets[assetId];
+    }
+
+    function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool) {
+        return _productPrequal[assetId][buyer][product];
+    }
+
+    function hasRole(bytes32 role, address account) public view override(AccessControl, IRegistry) returns (bool) {
+        return super.hasRole(role, account);
+    }
+
+    // ---- internal checks --------------------------------------------------------------
+
+    function _registered(address account) private view returns (Participant storage p) {
+        p = _participants[account];
+        if (!p.registered) revert RegistryParticipantNotRegistered(account);
+    }
+
+    function _checkActive(address account) internal view {
+        Participant storage p = _registered(account);
+        if (p.suspended) revert RegistryParticipantSuspended(account);
+    }
+
+    function _checkKnownRole(bytes32 role) private pure {
+        if (role != OPERATOR_ROLE && role != DSO_ROLE && role != TSO_ROLE && role != FSP_ROLE
+            && role != AUDITOR_ROLE && role != DEFAULT_ADMIN_ROLE) revert RegistryInvalidRole(role);
+    }
+
+    function _checkZoneDso(uint64 zoneId) private view {
+        Zone storage z = _zones[zoneId];
+        if (!z.exists) revert RegistryUnknownZone(zoneId);
+        if (z.dso != msg.sender || !hasRole(DSO_ROLE, msg.sender)) revert RegistryNotZoneDso(zoneId, msg.sender);
+        _checkActive(msg.sender);
+    }
+
+    function _checkBuyer() private view {
+        if (!hasRole(DSO_ROLE, msg.sender) && !hasRole(TSO_ROLE, msg.sender)) revert RegistryNotBuyer(msg.sender);
+        _checkActive(msg.sender);
+    }
+
+    function _checkSuspender(uint64 zoneId) private view {
+        if (hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) return;
+        if (_zones[zoneId].dso == msg.sender && hasRole(DSO_ROLE, msg.sender)) return;
+        revert RegistryNotSuspender(msg.sender);
+    }
+
+    function _checkSigner(address signer) private view {
+        if (signer == address(0) || signer == msg.sender) revert RegistryInvalidSigner(signer);
+    }
+
+    function _asset(uint64 assetId) private view returns (Asset storage a) {
+        a = _assets[assetId];
+        if (a.owner == address(0)) revert RegistryUnknownAsset(assetId);
+    }
+}
