@@ -92,7 +92,8 @@ def standard_input(sources: dict[str, str]) -> dict:
             "viaIR": True,
             "metadata": {"bytecodeHash": "none"},
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
+                             "evm.deployedBytecode.immutableReferences"]}
             },
         },
     }
@@ -102,10 +103,12 @@ def _run_solcjs(payload: str) -> str:
     solcjs = NODE_MODULES / "solc" / "solc.js"
     if not solcjs.exists():
         raise CompilationError(f"solc-js not installed at {solcjs}: run `cd contracts && npm ci`")
-    # solc-js calls process.exit() before a piped stdout drains (output cut at 64 KiB), so
-    # its stdout goes to a file.
-    with tempfile.TemporaryFile("w+") as sink:
-        proc = subprocess.run(["node", str(solcjs), "--standard-json"], input=payload.encode(),
+    # solc-js calls process.exit() before a piped stdout drains (output cut at 64 KiB) and
+    # reads stdin with readFileSync(0), which fails with EAGAIN on a pipe: both are files.
+    with tempfile.TemporaryFile("w+b") as source, tempfile.TemporaryFile("w+") as sink:
+        source.write(payload.encode())
+        source.seek(0)
+        proc = subprocess.run(["node", str(solcjs), "--standard-json"], stdin=source,
                               stdout=sink, stderr=subprocess.PIPE, check=False)
         sink.seek(0)
         out = sink.read()
@@ -144,7 +147,7 @@ def compile_sources(sources: dict[str, str] | None = None) -> dict[str, dict]:
     output = json.loads(_run_native(exe, payload) if exe else _run_solcjs(payload))
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
-        raise CompilationError("\n".join(_format_error(e) for e in errors))
+        raise CompilationError("\n".join(_format_error(e, sources) for e in errors))
     version = pinned_solc_version()
     artifacts: dict[str, dict] = {}
     for unit, contracts in sorted(output.get("contracts", {}).items()):
@@ -162,19 +165,17 @@ def compile_sources(sources: dict[str, str] | None = None) -> dict[str, dict]:
                 "abi": data["abi"],
                 "bytecode": "0x" + data["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
+                "immutableReferences": data["evm"]["deployedBytecode"].get("immutableReferences", {}),
             }
     return artifacts
 
 
-def _format_error(err: dict) -> str:
+def _format_error(err: dict, sources: dict[str, str]) -> str:
     loc = err.get("sourceLocation") or {}
     file = loc.get("file", "?")
     line = "?"
-    if file != "?" and "start" in loc:
-        try:
-            line = str(_read_source(file)[: loc["start"]].count("\n") + 1)
-        except CompilationError:
-            pass
+    if file in sources and "start" in loc:
+        line = str(sources[file][: loc["start"]].count("\n") + 1)
     return f"{file}:{line}: {err.get('type', 'Error')}: {err.get('message', '').strip()}"
 
 
