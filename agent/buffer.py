@@ -174,6 +174,14 @@ class ReadingBuffer:
                 [(self.asset_id, int(s), int(setpoint_w)) for s in slots],
             )
 
+    def activation_at(self, slot_start: int) -> int | None:
+        """Setpoint (W) scheduled for the slot, or None. Read on every step, so another
+        process (the CLI) can schedule activations for a running agent."""
+        row = self._db.execute(
+            "SELECT setpoint_w FROM activations WHERE asset_id=? AND slot_start=?", (self.asset_id, slot_start)
+        ).fetchone()
+        return None if row is None else row[0]
+
     def activations(self) -> dict[int, int]:
         rows = self._db.execute(
             "SELECT slot_start, setpoint_w FROM activations WHERE asset_id=?", (self.asset_id,)

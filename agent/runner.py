@@ -12,7 +12,8 @@ Durability. Each closed boundary is written as one transaction: the signed readi
 next seq and the new anchor (boundary time and counter) - see `agent.buffer`. Only then is
 submission attempted. After kill -9 the agent restarts from the anchor.
 
-Setpoints. `activate(slots, setpoint_w)` stores activations durably; on every step the
+Setpoints. `activate(slots, setpoint_w)` stores activations durably (in the buffer, so
+another process may add them too); on every step the
 setpoint for the current slot (or "none") is written if it differs from what was last
 written. So the setpoint is written at the first poll in an activated slot and cleared at
 the first poll after it.
@@ -81,7 +82,6 @@ class AgentRunner:
         self._domain = Domain(chain_id=settings.chain_id, verifying_contract=settings.verifying_contract)
         anchor = buffer.anchor()
         self._prev: tuple[float, int] | None = (anchor.t, anchor.energy_wh) if anchor else None
-        self._activations = buffer.activations()
         self._written: object = _UNKNOWN
         self._backoff = 0.0
         self._next_submit_at = 0.0
@@ -95,7 +95,6 @@ class AgentRunner:
         if bad:
             raise ValueError(f"slot starts not aligned to {self.settings.slot_len} s: {bad}")
         self.buffer.add_activations(slots, setpoint_w)
-        self._activations.update({s: int(setpoint_w) for s in slots})
 
     def step(self) -> list[SignedMeasurement]:
         """Poll once, close finished slots, drive the setpoint, submit pending. Returns new readings."""
@@ -165,7 +164,7 @@ class AgentRunner:
     def _drive_setpoint(self) -> None:
         L = self.settings.slot_len
         slot = math.floor(self.clock.now() / L) * L
-        desired = self._activations.get(slot)
+        desired = self.buffer.activation_at(slot)
         if self._written is not _UNKNOWN and desired == self._written:
             return
         try:

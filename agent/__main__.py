@@ -1,0 +1,5 @@
+"""`python -m agent ...` runs the agent CLI."""
+
+from .cli import app
+
+app()
