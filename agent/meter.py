@@ -34,6 +34,8 @@ class MeterSample:
 class ModbusMeter:
     """One meter on Modbus TCP. Not thread-safe; one per agent."""
 
+    ADOPT_AFTER = 3
+
     def __init__(
         self,
         host: str,
@@ -51,6 +53,7 @@ class ModbusMeter:
         self.retry_delay = retry_delay
         self._client = ModbusTcpClient(host, port=port, timeout=timeout, retries=0, reconnect_delay=0)
         self._last: MeterSample | None = None
+        self._rejected: list[MeterSample] = []
         self.address = f"{host}:{port}"
 
     # -- transport ------------------------------------------------------------------
@@ -82,16 +85,47 @@ class ModbusMeter:
         self._call(f"writing {name}", self._client.write_registers, reg.address, words)
 
     # -- public --------------------------------------------------------------------
-    def read(self) -> MeterSample:
-        """Read counter and power; raises MeterUnavailable or MeterGarbage."""
+    def _sample(self) -> MeterSample:
         t0 = self.clock.now()
         energy = self._read("energy", self.map.energy)
         power = self._read("power", self.map.power)
         t = (t0 + self.clock.now()) / 2
-        sample = MeterSample(t=t, energy_wh=self._check_energy(energy), power_w=self._check_power(power))
-        self._check_against_last(sample)
+        return MeterSample(t=t, energy_wh=self._check_energy(energy), power_w=self._check_power(power))
+
+    def read(self) -> MeterSample:
+        """Read counter and power; raises MeterUnavailable or MeterGarbage.
+
+        Without a reference (first read), two reads must agree before one is accepted. If the
+        reference itself was wrong, `ADOPT_AFTER` consecutive rejected samples that agree with
+        each other replace it (logged as an error)."""
+        sample = self._sample()
+        if self._last is None:
+            confirm = self._sample()
+            self._check_pair(sample, confirm)
+            self._last = confirm
+            return confirm
+        try:
+            self._check_pair(self._last, sample)
+        except MeterGarbage:
+            self._rejected = [*self._rejected, sample][-self.ADOPT_AFTER :]
+            if len(self._rejected) == self.ADOPT_AFTER and self._consistent(self._rejected):
+                log.error("meter %s: adopting a new counter reference %d Wh after %d consistent samples",
+                          self.address, sample.energy_wh, self.ADOPT_AFTER)
+                self._rejected = []
+                self._last = sample
+                return sample
+            raise
+        self._rejected = []
         self._last = sample
         return sample
+
+    def _consistent(self, samples: list[MeterSample]) -> bool:
+        try:
+            for a, b in zip(samples, samples[1:]):
+                self._check_pair(a, b)
+        except MeterGarbage:
+            return False
+        return True
 
     def _check_energy(self, value: float) -> int:
         if not math.isfinite(value) or value < 0:
@@ -104,10 +138,7 @@ class ModbusMeter:
             raise MeterGarbage(f"power reads {value!r} W, beyond 1.5 x max_power_w ({limit:.0f} W)")
         return float(value)
 
-    def _check_against_last(self, s: MeterSample) -> None:
-        last = self._last
-        if last is None:
-            return
+    def _check_pair(self, last: MeterSample, s: MeterSample) -> None:
         if s.energy_wh < last.energy_wh:
             raise MeterGarbage(f"energy counter went backwards: {last.energy_wh} -> {s.energy_wh} Wh")
         dt = max(s.t - last.t, 0.0)
@@ -121,6 +152,7 @@ class ModbusMeter:
     def forget_last(self) -> None:
         """Drop the plausibility reference (e.g. after the meter was replaced)."""
         self._last = None
+        self._rejected = []
 
     def write_setpoint(self, watts: int | None) -> None:
         """Write a power setpoint in W, or None to return to the baseline."""

@@ -136,6 +136,13 @@ class AgentRunner:
             return []
         if sample.t <= t0:
             return []
+        allowed = self.meter.map.max_power_w * (sample.t - t0) / 3600 * 1.1 + self.meter.map.energy.scale + 1
+        if sample.energy_wh - e0 > allowed:
+            self.last_error = MeterGarbage(
+                f"counter rose {sample.energy_wh - e0} Wh in {sample.t - t0:.0f} s since the last reference"
+            )
+            log.error("%s; not closing slots", self.last_error)
+            return []
         first = (math.floor(t0 / L) + 1) * L
         boundaries = list(range(first, math.floor(sample.t / L) * L + 1, L))
         if not boundaries:

@@ -127,3 +127,24 @@ def test_a_meter_with_input_registers_word_swap_and_an_enable_register_works_end
             assert 7300 <= second.energy_wh - first.energy_wh <= 7500
             m.write_setpoint(None)
             assert running.model.setpoint_w is None
+
+
+def test_a_first_read_of_garbage_is_never_taken_as_the_reference(clock):
+    with start_simulator("heat_pump", clock=clock, register_map=WORD_SWAPPED) as running:
+        running.set_fault("garbage")
+        with ModbusMeter("127.0.0.1", running.port, WORD_SWAPPED, clock=clock, timeout=0.2) as m:
+            for _ in range(20):  # a random float32 often looks like a plausible power; two random counters never agree
+                with pytest.raises(MeterGarbage):
+                    m.read()
+
+
+def test_a_wrong_reference_is_replaced_after_consistent_samples(sim, meter, clock):
+    meter.read()
+    with sim.model._lock:
+        sim.model._energy -= 5000  # e.g. the reference came from a glitch
+    for _ in range(ModbusMeter.ADOPT_AFTER - 1):
+        clock.advance(60)
+        with pytest.raises(MeterGarbage, match="backwards"):
+            meter.read()
+    clock.advance(60)
+    assert meter.read().energy_wh == int(sim.model.energy_wh())
