@@ -1,5 +1,65 @@
-"""FlexLedger device agent: Modbus meter reading, setpoints, signed measurements, durable buffer.
+"""FlexLedger device agent: Modbus meter reading, setpoints, signed measurements, durable buffer,
+and a simulated Modbus TCP meter. See docs/agent.md."""
 
-Public entry points live in their modules: `agent.simulator.start_simulator`,
-`agent.keystore.create_keystore`, `agent.runner.AgentRunner`, `agent.cli.app`.
-"""
+from .buffer import Anchor, ReadingBuffer
+from .clock import ManualClock, RealClock, ScaledClock
+from .config import AgentConfig, build_runner, load_config
+from .errors import (
+    AgentError,
+    KeystoreError,
+    MeterError,
+    MeterGarbage,
+    MeterUnavailable,
+    ReadingBufferError,
+    RegisterMapError,
+    SubmitError,
+)
+from .keystore import create_keystore, load_key, read_password
+from .meter import MeterSample, ModbusMeter
+from .registers import DEFAULT_MAP, MeterMap, load_register_map
+from .runner import AgentRunner, AgentSettings
+from .signing import Domain, Measurement, SignedMeasurement, measurement_digest, recover_signer, sign_measurement, verify
+from .simulator import MeterModel, MeterSimulator, RunningSimulator, start_simulator
+from .submit import HttpSubmitter, Submitter
+
+__all__ = [
+    "DEFAULT_MAP",
+    "AgentConfig",
+    "AgentError",
+    "AgentRunner",
+    "AgentSettings",
+    "Anchor",
+    "Domain",
+    "HttpSubmitter",
+    "KeystoreError",
+    "ManualClock",
+    "Measurement",
+    "MeterError",
+    "MeterGarbage",
+    "MeterMap",
+    "MeterModel",
+    "MeterSample",
+    "MeterSimulator",
+    "MeterUnavailable",
+    "ModbusMeter",
+    "ReadingBuffer",
+    "ReadingBufferError",
+    "RealClock",
+    "RegisterMapError",
+    "RunningSimulator",
+    "ScaledClock",
+    "SignedMeasurement",
+    "SubmitError",
+    "Submitter",
+    "build_runner",
+    "create_keystore",
+    "load_config",
+    "load_key",
+    "load_register_map",
+    "measurement_digest",
+    "read_password",
+    "recover_signer",
+    "sign_measurement",
+    "start_simulator",
+    "verify",
+]

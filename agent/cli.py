@@ -64,11 +64,11 @@ def meter_sim(
         rmap = DEFAULT_MAP if register_map is None else load_register_map(register_map)
         model = MeterModel(profile, seed=seed, clock=ScaledClock(speed, sim_start, anchor), noise_w=noise_w,
                            kind=rmap.kind, initial_wh=initial_wh)
+        sim = MeterSimulator(model, rmap, fault_seed=seed)
+        if fault:
+            sim.set_fault(fault)  # type: ignore[arg-type]
     except (AgentError, ValueError) as exc:
         raise _fail(exc) from exc
-    sim = MeterSimulator(model, rmap, fault_seed=seed)
-    if fault:
-        sim.set_fault(fault)  # type: ignore[arg-type]
 
     async def serve() -> None:
         bound = await sim.start(host, port)

@@ -60,3 +60,11 @@ def test_an_invalid_agent_config_names_the_field(tmp_path):
 def test_a_runner_needs_a_submitter_or_a_submit_url(tmp_path):
     with pytest.raises(AgentError, match="no submitter"):
         build_runner(load_config(_config(tmp_path)))
+
+
+@pytest.mark.parametrize(("args", "message"), [(["--profile", "toaster"], "profile must be one of"),
+                                               (["--fault", "smoke"], "unknown fault")])
+def test_meter_sim_refuses_unknown_profiles_and_faults(args, message):
+    result = runner.invoke(app, ["meter-sim", "--port", "0", *args])
+    assert result.exit_code == 2
+    assert message in result.output
