@@ -55,6 +55,8 @@ def decode_revert(data: bytes, tx_hash: str | None = None) -> ContractRevert:
         if item is not None:
             values = decode([abi_type(p) for p in item["inputs"]], body)
             args = {p["name"]: _normalise(p, to_python(p, v)) for p, v in zip(item["inputs"], values)}
+            if isinstance(args.get("reason"), bytes):  # a wrapped error, e.g. MarketBatchRejected
+                args["reason"] = decode_revert(args["reason"])
             return ContractRevert(item["name"], args, data=data, tx_hash=tx_hash)
     except DecodingError:
         pass

@@ -34,6 +34,7 @@ BUILD = CONTRACTS / "build"
 NODE_MODULES = CONTRACTS / "node_modules"
 EVM_VERSION = "prague"
 OPTIMIZER_RUNS = 200
+VIA_IR = True
 
 _IMPORT = re.compile(r'^\s*import\s+(?:[^"\']*\s+from\s+)?["\']([^"\']+)["\']\s*;', re.M)
 
@@ -89,7 +90,7 @@ def standard_input(sources: dict[str, str]) -> dict:
         "settings": {
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},
             "evmVersion": EVM_VERSION,
-            "viaIR": True,
+            "viaIR": VIA_IR,
             "metadata": {"bytecodeHash": "none"},
             "outputSelection": {
                 "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
@@ -160,7 +161,7 @@ def compile_sources(sources: dict[str, str] | None = None) -> dict[str, dict]:
                 "contractName": name,
                 "sourceName": unit,
                 "compiler": {"name": "solc", "version": version, "evmVersion": EVM_VERSION,
-                             "optimizerRuns": OPTIMIZER_RUNS, "viaIR": True},
+                             "optimizerRuns": OPTIMIZER_RUNS, "viaIR": VIA_IR},
                 "sourceHash": "0x" + hashlib.sha256(sources[unit].encode()).hexdigest(),
                 "abi": data["abi"],
                 "bytecode": "0x" + data["evm"]["bytecode"]["object"],

@@ -93,6 +93,7 @@ DeployStep = tuple[str, Callable[[LocalAccount, dict[str, str]], tuple]]
 
 DEPLOY_PLAN: list[DeployStep] = [
     ("Registry", lambda admin, _: (admin.address, "FlexLedger consortium", "10X-FLEXLEDGER-A")),
+    ("Market", lambda admin, d: (d["Registry"],)),
 ]
 
 

@@ -20,19 +20,34 @@ interface IRegistry {
         bool exists;
     }
 
+    /// @dev Field order packs what offer validation reads into two slots
+    /// (owner, zone, kind, flags | the four power figures).
     struct Asset {
-        address owner;       // the FSP
+        address owner;        // the FSP
         uint64 zoneId;
-        bytes32 node;        // grid node id inside the zone
         AssetKind kind;
+        bool gridPrequalified;
+        bool suspended;
         uint64 maxUpW;
         uint64 maxDownW;
+        uint64 limitUpW;      // conditional grid prequalification limit; 0 = none
+        uint64 limitDownW;
+        bytes32 node;         // grid node id inside the zone
         bytes32 meterId;
         address deviceSigner; // the device agent's key; signs meter readings
+    }
+
+    /// @dev The two storage slots of an Asset that offer validation needs.
+    struct AssetCore {
+        address owner;
+        uint64 zoneId;
+        AssetKind kind;
         bool gridPrequalified;
-        uint64 limitUpW;     // conditional grid prequalification limit; 0 = none
-        uint64 limitDownW;
         bool suspended;
+        uint64 maxUpW;
+        uint64 maxDownW;
+        uint64 limitUpW;
+        uint64 limitDownW;
     }
 
     // ---- errors -------------------------------------------------------------------------
@@ -79,6 +94,7 @@ interface IRegistry {
     function hasRole(bytes32 role, address account) external view returns (bool);
     function isActive(address account) external view returns (bool);
     function asset(uint64 assetId) external view returns (Asset memory);
+    function assetCore(uint64 assetId) external view returns (AssetCore memory);
     function zone(uint64 zoneId) external view returns (Zone memory);
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool);
 }

@@ -128,9 +128,9 @@ contract Registry is AccessControl, IRegistry {
         _checkSigner(deviceSigner);
         assetId = ++assetCount;
         _assets[assetId] = Asset({
-            owner: msg.sender, zoneId: zoneId, node: node, kind: kind, maxUpW: maxUpW, maxDownW: maxDownW,
-            meterId: meterId, deviceSigner: deviceSigner, gridPrequalified: false, limitUpW: 0, limitDownW: 0,
-            suspended: false
+            owner: msg.sender, zoneId: zoneId, kind: kind, gridPrequalified: false, suspended: false,
+            maxUpW: maxUpW, maxDownW: maxDownW, limitUpW: 0, limitDownW: 0, node: node, meterId: meterId,
+            deviceSigner: deviceSigner
         });
         emit AssetRegistered(assetId, msg.sender, zoneId, node, kind, maxUpW, maxDownW, meterId, deviceSigner);
     }
@@ -231,6 +231,12 @@ contract Registry is AccessControl, IRegistry {
 
     function asset(uint64 assetId) external view returns (Asset memory) {
         return _assets[assetId];
+    }
+
+    function assetCore(uint64 assetId) external view returns (AssetCore memory c) {
+        Asset storage a = _assets[assetId];
+        c = AssetCore(a.owner, a.zoneId, a.kind, a.gridPrequalified, a.suspended, a.maxUpW, a.maxDownW,
+                      a.limitUpW, a.limitDownW);
     }
 
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool) {
