@@ -23,7 +23,7 @@ $(NODE_MODULES): contracts/package.json contracts/package-lock.json
 setup: $(VENV)/.installed $(NODE_MODULES)
 
 demo: setup
-	$(PY) -m demo
+	$(VENV)/bin/flexledger demo
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider
