@@ -100,3 +100,33 @@ def disaggregate(agg: Aggregation, g: int, start: int, schedule, portions=None):
         if out_p is not None:
             out_p[sel, :, :cols] = por_al[sel, :, k:k + cols]
     return members, start + off, out, out_p
+
+
+def expand_awards(agg: Aggregation, aw):
+    """Turn awards on aggregates (``solve.Awards``) into awards on the member offers."""
+    from .solve import Awards
+
+    parts = {k: [] for k in ("offer", "start", "slice", "request", "energy")}
+    order = np.lexsort([aw.request, aw.slice, aw.offer])
+    go, gs, gr, ge = aw.offer[order], aw.slice[order], aw.request[order], aw.energy[order]
+    bounds = np.flatnonzero(np.r_[True, go[1:] != go[:-1], True])
+    for b0, b1 in zip(bounds[:-1], bounds[1:]):
+        g = int(go[b0])
+        n_g = int(agg.offers.n_slices[g])
+        reqs, inv = np.unique(gr[b0:b1], return_inverse=True)
+        por = np.zeros((len(reqs), n_g), np.int64)
+        np.add.at(por, (inv, gs[b0:b1]), ge[b0:b1])
+        start = int(aw.start[order][b0])
+        members, starts, _, mp = disaggregate(agg, g, start, por.sum(0), por)
+        m_i, r_i, s_i = np.nonzero(mp)
+        parts["offer"].append(members[m_i])
+        parts["start"].append(starts[m_i])
+        parts["slice"].append(s_i)
+        parts["request"].append(reqs[r_i])
+        parts["energy"].append(mp[m_i, r_i, s_i])
+    cat = {k: np.concatenate(v) if v else np.zeros(0, np.int64) for k, v in parts.items()}
+    excl = [agg.member_index[agg.group_ptr[g]:agg.group_ptr[g + 1]] for g in aw.excluded]
+    return Awards(cat["offer"], cat["start"], cat["slice"], cat["request"], cat["energy"], aw.met, aw.need,
+                  aw.need_dual, aw.objective, aw.status,
+                  np.sort(np.concatenate(excl)) if excl else np.zeros(0, np.int64),
+                  {**aw.info, "aggregated": True})
