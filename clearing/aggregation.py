@@ -18,8 +18,10 @@ Design reasoning
   bounds, integer floor/ceil, greedy single-point fallback). Two-way members are also
   restricted to one direction (the one with more range) so all portions share a sign.
   The aggregate's bounds are then the exact sums of boxes, its totals the sums of the
-  boxes' sums, and disaggregation is a per-slice fill. What the boxes give up is
-  reported as energy flexibility loss; the time-flexibility cut as time loss.
+  boxes' sums, and disaggregation is a per-slice fill. What direction choice and boxes
+  give up is reported as energy flexibility loss: the sum over slices of the range
+  (max - min) lost, in Wh; the time-flexibility cut (slot starts lost, summed over
+  members) as time loss.
 - Offers that cannot be boxed in one direction (e.g. slices forced in both directions)
   pass through as singleton "aggregates" with their original bounds (identity split).
 - Aggregate price = the members' maximum res_price and act_price, so an aggregate is
@@ -64,9 +66,9 @@ class Aggregation:
     member_lo: np.ndarray  # [n_offers, width] int32 box lower bounds, ORIGINAL offer order
     member_hi: np.ndarray  # [n_offers, width] int32 box upper bounds, original order
     direction: np.ndarray  # [G] +1/-1 boxed direction, 0 = passthrough (identity split)
-    energy_loss: np.ndarray  # [G] Wh of total-energy range lost by boxing
+    energy_loss: np.ndarray  # [G] Wh of slice range (sum of max-min) lost to direction + box
     time_loss: np.ndarray  # [G] slot-starts lost summed over members
-    energy_range: float  # Wh of total-energy range of all original offers
+    energy_range: float  # Wh of slice range of all original offers
     time_range: float  # sum of original time flexibility (slots)
     tolerances: AggregationTolerances
 
@@ -185,8 +187,8 @@ def aggregate(offers: OfferArrays, slot_len: int, tol: AggregationTolerances | N
     d_s = d[order]
     t_lo = np.where(d_s != 0, lo_sum[order], tmin[order])
     t_hi = np.where(d_s != 0, hi_sum[order], tmax[order])
-    eff_range = np.minimum(tmax, smax.sum(1, dtype=np.int64)) - np.maximum(tmin, smin.sum(1, dtype=np.int64))
-    box_range = np.where(d != 0, hi_sum - lo_sum, eff_range)
+    eff_range = smax.sum(1, dtype=np.int64) - smin.sum(1, dtype=np.int64)  # slice-range flexibility
+    box_range = hi_sum - lo_sum
     first = order[starts]
 
     def seg_sum(x):

@@ -16,7 +16,7 @@ Design reasoning
 - Fast path starts (``choose_starts``): offers are visited in merit order (combined
   price, offer_hash, offer_id); each takes the start and direction that best cover the
   *remaining* need of its eligible requests (capped by its zone's remaining grid limit),
-  then subtracts what it could deliver. Needs are inflated by ``cover`` (default 1.5) so
+  then subtracts what it could deliver (charged to its widest eligible request first). Needs are inflated by ``cover`` (default 1.5) so
   the LP still has spare offers to choose from. Ties between starts are broken by
   ``offer_hash`` (index hash % number of tied starts) to spread identical offers.
   Offers that can cover nothing are dropped from the model.
@@ -128,26 +128,22 @@ def choose_starts(rnd: RoundInput, cover: float = 1.5) -> Candidates:
            -1: ~((lo_dn > 0).any(1) | (tlo_dn > 0)) & (hi_dn >= 0).all(1)}
     hi = {1: np.maximum(hi_up, 0), -1: np.maximum(hi_dn, 0)}
     masks = {d: request_mask(rnd, np.arange(n), np.full(n, d)) for d in (1, -1)}
+    # an offer's take is charged to its widest request first (most eligible offers, e.g. a
+    # system-wide TSO need), so scarce zonal needs stay open for the offers that can serve them
+    width = masks[1].sum(0) + masks[-1].sum(0)
+    rank = np.empty(q.n, np.int64)
+    rank[np.lexsort([np.arange(q.n), -width, q.zone_id != 0])] = np.arange(q.n)
+    resid0, zcap0 = resid.copy(), {d: c.copy() for d, c in zcap.items()}
     hk = o.hash_key()
     order = np.lexsort([o.offer_id, hk, o.combined_price(rnd.slot_len)])
     c_off, c_start, c_dir = [], [], []
     for i in order:
         e, l_, ns, z = int(o.earliest[i]), int(o.latest[i]), int(o.n_slices[i]), zrow.get(int(o.zone_id[i]))
-        best = (0.0, 0, 0, None)
-        for d in (1, -1):
-            rs = np.flatnonzero(masks[d][i])
-            if not opt[d][i] or len(rs) == 0:
-                continue
-            cov = resid[rs].sum(0)
-            if z is not None:
-                cov = np.minimum(cov, zcap[d][z])
-            win = sliding_window_view(cov, ns)[e:l_ + 1]
-            score = np.minimum(win, hi[d][i, :ns]).sum(1)
-            top = score.max()
-            if top > best[0] + 1e-9:
-                ties = np.flatnonzero(score >= top - 1e-9)
-                t = e + int(ties[int(hk[i] % np.uint64(len(ties)))])
-                best = (float(top), t, d, (rs, np.minimum(cov[t:t + ns], hi[d][i, :ns])))
+        best = _best_start(i, e, l_, ns, z, resid, zcap, masks, opt, hi, rank, hk)
+        if best[2] == 0 and (q.zone_id[masks[1][i] | masks[-1][i]] != 0).any():
+            # keep offers that could serve a zonal (DSO) need even when cheaper ones seem
+            # to cover it: local needs have few alternatives; start by the original need
+            best = _best_start(i, e, l_, ns, z, resid0, zcap0, masks, opt, hi, rank, hk)
         if best[2] == 0:
             continue
         _, t, d, (rs, take) = best
@@ -164,3 +160,24 @@ def choose_starts(rnd: RoundInput, cover: float = 1.5) -> Candidates:
     must_any = ~opt[1] & ~opt[-1]
     excl = np.flatnonzero(must_any & (masks[1].any(1) | masks[-1].any(1)))
     return Candidates(**{**cands.__dict__, "excluded": excl})
+
+
+def _best_start(i, e, l_, ns, z, resid, zcap, masks, opt, hi, rank, hk):
+    """(score, start, direction, (requests, take)) of offer i against ``resid``."""
+    best = (0.0, 0, 0, None)
+    for d in (1, -1):
+        rs = np.flatnonzero(masks[d][i])
+        rs = rs[np.argsort(rank[rs])]
+        if not opt[d][i] or len(rs) == 0:
+            continue
+        cov = resid[rs].sum(0)
+        if z is not None:
+            cov = np.minimum(cov, zcap[d][z])
+        win = sliding_window_view(cov, ns)[e:l_ + 1]
+        score = np.minimum(win, hi[d][i, :ns]).sum(1)
+        top = score.max()
+        if top > best[0] + 1e-9:
+            ties = np.flatnonzero(score >= top - 1e-9)
+            t = e + int(ties[int(hk[i] % np.uint64(len(ties)))])
+            best = (float(top), t, d, (rs, np.minimum(cov[t:t + ns], hi[d][i, :ns])))
+    return best
