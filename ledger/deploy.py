@@ -16,7 +16,7 @@ from typing import Callable
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from ledger.abi_codec import encode_args
+from ledger.abi_codec import encode_args, encode_call
 from ledger.artifacts import artifact, masked_code
 from ledger.backends.base import ChainBackend
 from ledger.errors import ManifestError
@@ -94,6 +94,14 @@ DeployStep = tuple[str, Callable[[LocalAccount, dict[str, str]], tuple]]
 DEPLOY_PLAN: list[DeployStep] = [
     ("Registry", lambda admin, _: (admin.address, "FlexLedger consortium", "10X-FLEXLEDGER-A")),
     ("Market", lambda admin, d: (d["Registry"],)),
+    ("ClearingHouse", lambda admin, d: (d["Registry"], d["Market"], DEFAULT_MIN_BOND)),
+]
+
+DEFAULT_MIN_BOND = 10**18  # 1 ether of the chain's native coin
+
+# (contract, function, arguments from the deployed addresses), called by the admin after deployment
+WIRING: list[tuple[str, str, Callable[[dict[str, str]], tuple]]] = [
+    ("Market", "setLifecycleManager", lambda d: (d["ClearingHouse"], True)),
 ]
 
 
@@ -112,6 +120,11 @@ def deploy(chain: ChainBackend, admin: LocalAccount, plan: list[DeployStep] | No
         deployed[name] = to_checksum_address(receipt["contractAddress"])
         if first_block is None:
             first_block = int(receipt["blockNumber"])
+    for name, fn, make_args in (WIRING if plan is DEPLOY_PLAN else []):
+        art = artifact(name)
+        receipt = chain.send(admin, deployed[name], encode_call(art.function(fn), make_args(deployed)))
+        if not receipt.get("status"):
+            raise ManifestError(f"wiring {name}.{fn} failed")
     manifest = Manifest(chain.chain_id, first_block or 0, admin.address)
     for name, address in deployed.items():
         manifest.contracts[name] = ContractRecord(address, "0x" + keccak(chain.get_code(address)).hex())

@@ -10,6 +10,7 @@ from ledger.backends import ChainBackend, connect
 from ledger.client import ContractClient
 from ledger.deploy import Manifest, deploy
 from ledger.events import EventIndex
+from ledger.clearing_house import ClearingHouseClient
 from ledger.market import MarketClient
 from ledger.registry import RegistryClient
 
@@ -23,6 +24,7 @@ class Ledger:
         self.index = EventIndex([r.address for r in manifest.contracts.values()], from_block=manifest.deploy_block)
         self.registry = RegistryClient(self._client("Registry"))
         self.market = MarketClient(self._client("Market"), self.registry)
+        self.clearing = ClearingHouseClient(self._client("ClearingHouse"), self.market)
 
     def _client(self, name: str) -> ContractClient:
         return ContractClient(self.chain, name, self.manifest.address(name), self.index)

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title FlexLedger clearing commitments: errors, events and the award leaf.
+interface IClearingHouse {
+    /// @notice One Merkle leaf: an offer's award towards one request. `schedule` is the offer's whole
+    /// awarded energy per slice and `portion` this request's share; both pack one int32 (Wh,
+    /// big-endian) per slice of the offer. Prices are the award's (pay-as-bid: the offer's).
+    struct Award {
+        uint64 roundId;
+        uint64 offerId;
+        uint64 requestId;
+        uint32 startSlot;          // index of the round slot where the offer's profile starts
+        bytes schedule;
+        bytes portion;
+        uint64 reservationPrice;   // token units per kW per slot
+        uint64 activationPrice;    // token units per kWh
+    }
+
+    enum Status { None, Pending, Rejected }
+
+    /// @dev Why an award is wrong; a proven fault rejects the round.
+    enum Fault {
+        None, UnknownOffer, OfferNotLive, WrongRound, StartOutsideWindow, BadScheduleLength, SliceOutOfBounds,
+        TotalOutOfBounds, PortionExceedsSchedule, WrongDirection, OutsideRequestSlots, AssetNotPrequalified,
+        ZoneMismatch, PriceNotOffered, PriceAboveCap, UnknownRequest, RequestNotOpen, InconsistentAwards,
+        OverCapacity
+    }
+
+    struct Commitment {
+        bytes32 awardsRoot;
+        bytes32 offerAcc;
+        bytes32 requestAcc;
+        bytes32 specHash;          // hash of the clearing specification (solver, options, pricing)
+        uint128 totalCost;         // token units
+        uint32 awardCount;
+        uint32 attempt;            // 1 for the first commitment, +1 after each rejection
+        uint64 committedAt;
+        address operator;
+        uint128 bond;
+        Status status;
+    }
+
+    error ClearingNotOperator(address account);
+    error ClearingNotAuditor(address account);
+    error ClearingUnknownRound(uint64 roundId);
+    error ClearingGateOpen(uint64 roundId, uint64 gateClosure);
+    error ClearingDeadlinePassed(uint64 roundId, uint64 deadline);
+    error ClearingAlreadyCommitted(uint64 roundId);
+    error ClearingBondTooLow(uint256 sent, uint256 required);
+    error ClearingAccumulatorMismatch(uint64 roundId, string which);
+    error ClearingNotChallengeable(uint64 roundId);
+    error ClearingNotFinal(uint64 roundId);
+    error ClearingInvalidProof(uint64 roundId);
+    error ClearingOfferMismatch(uint64 offerId);
+    error ClearingNoFault(uint64 roundId);
+    error ClearingNotAPair(uint64 offerIdA, uint64 offerIdB);
+    error ClearingNotAssetOwner(uint64 offerId, address account);
+    error ClearingAlreadyConfirmed(bytes32 leaf);
+    error ClearingBondTransferFailed(address to);
+
+    event RoundCommitted(uint64 indexed roundId, address indexed operator, uint32 attempt, bytes32 awardsRoot,
+                         bytes32 offerAcc, bytes32 requestAcc, uint128 totalCost, uint32 awardCount,
+                         bytes32 specHash, uint128 bond);
+    event RoundRejected(uint64 indexed roundId, address indexed challenger, uint32 attempt, Fault fault,
+                        uint64 offerId, uint128 bondSlashed);
+    event AuditorAttested(uint64 indexed roundId, address indexed auditor, bytes32 awardsRoot);
+    event AuditorDisputed(uint64 indexed roundId, address indexed auditor, bytes32 committedRoot, bytes32 recomputedRoot);
+    event AwardConfirmed(uint64 indexed roundId, uint64 indexed offerId, uint64 indexed requestId, bytes32 leaf,
+                         address fsp);
+    event BondReturned(uint64 indexed roundId, address indexed operator, uint128 bond);
+}
