@@ -6,6 +6,8 @@
     flexledger offer submit F    submit a flex-offer (FlexLedger or AAU JSON) from the wallet
     flexledger offer show N      one offer, optionally as an AAU document
     flexledger offer withdraw N  withdraw (or, after an award, opt out of) an offer
+    flexledger clear N           read, solve and commit a round's clearing
+    flexledger verify N          recompute a round's clearing and compare with the commitment
     flexledger agent ...         device agent and meter simulator
     flexledger demo              the end-to-end demo on the embedded chain
 """
@@ -149,6 +151,75 @@ def offer_withdraw(offer_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: 
         console.print(f"[red]refused:[/red] {exc}")
         raise typer.Exit(1) from None
     console.print(f"offer {offer_id}: {ledger.market.offer_status(offer_id).name}")
+
+
+@app.command("clear")
+def clear_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: ManifestOpt = DEFAULT_MANIFEST,
+              options: Annotated[Optional[str], typer.Option(help='engine options as JSON, e.g. {"aggregate": true}')] = None,
+              zone_limits: Annotated[Optional[Path], typer.Option(help="DSO zone limits JSON {zone: {up_wh, down_wh}}")] = None,
+              commit: Annotated[bool, typer.Option(help="commit the result on-chain with the bond")] = True,
+              dev_account: Dev = None, keystore: Keystore = None, json_out: Json = False) -> None:
+    """Read, (aggregate,) solve and commit a round's clearing; print met/unmet, cost and prices."""
+    from rich.progress import Progress
+
+    from ledger.clearing_run import commit_run, run_clearing
+
+    opts = json.loads(options) if options else None
+    limits = {int(k): v for k, v in json.loads(zone_limits.read_text()).items()} if zone_limits else None
+    ledger = attach(rpc, manifest)
+    with Progress(console=console, transient=True, disable=json_out) as progress:
+        task = progress.add_task(f"clearing round {round_id}", total=3)
+        progress.update(task, description="reading the round from the ledger, solving")
+        try:
+            run = run_clearing(ledger, round_id, opts, limits)
+        except (LedgerError, ValueError) as exc:
+            console.print(f"[red]cannot clear:[/red] {exc}")
+            raise typer.Exit(1) from None
+        progress.advance(task, 2)
+        tx = None
+        if commit:
+            progress.update(task, description="committing")
+            try:
+                tx = commit_run(ledger, signer(dev_account, keystore), run)
+            except LedgerError as exc:
+                console.print(f"[red]commit refused:[/red] {exc}")
+                raise typer.Exit(1) from None
+        progress.advance(task)
+    data = {"round": round_id, "awards": len(run.tree), "awards_root": "0x" + run.tree.root.hex(),
+            "total_cost": run.total_cost, "spec_hash": "0x" + run.result.spec_hash().hex(),
+            "requests": run.result.requests, "aggregation": run.result.aggregation,
+            "skipped_offers": run.skipped_offers, "committed": tx.tx_hash if tx else None}
+    emit(data, json_out, _render_clearing)
+
+
+def _render_clearing(d: dict) -> None:
+    t = Table("request", "price /kWh", "met Wh", "unmet Wh", title=f"round {d['round']}: {d['awards']} awards")
+    for r in d["requests"]:
+        t.add_row(str(r["request_id"]), f"{r['price'] / 1e6:.4f}", str(sum(r["met"])), str(sum(r["unmet"])))
+    console.print(t)
+    console.print(f"total cost {d['total_cost'] / 1e6:.2f} EUR; root {d['awards_root'][:18]}…; "
+                  f"{'committed in ' + d['committed'][:14] + '…' if d['committed'] else 'not committed'}")
+    if d["aggregation"]:
+        console.print(f"aggregation: {d['aggregation']}")
+    for oid, why in d["skipped_offers"].items():
+        console.print(f"offer {oid} left out: {why}")
+
+
+@app.command("verify")
+def verify_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: ManifestOpt = DEFAULT_MANIFEST,
+               options: Annotated[Optional[str], typer.Option(help="engine options as JSON")] = None,
+               json_out: Json = False) -> None:
+    """Recompute a round's clearing and compare it with the on-chain commitment (exit 1 on mismatch)."""
+    from ledger.clearing_run import verify_round_commitment
+
+    ledger = attach(rpc, manifest)
+    v = verify_round_commitment(ledger, round_id, json.loads(options) if options else None)
+    emit({"round": round_id, "ok": v.ok, "checks": v.matches, "committed_root": "0x" + v.commitment.awards_root.hex(),
+          "recomputed_root": "0x" + v.recomputed_root.hex()}, json_out,
+         lambda d: console.print("\n".join(f"  {'✓' if ok else '✗'} {k}" for k, ok in d["checks"].items())
+                                 + f"\nround {round_id}: {'matches the commitment' if d['ok'] else 'MISMATCH'}"))
+    if not v.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

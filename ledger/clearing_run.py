@@ -1,0 +1,114 @@
+"""From the ledger to the clearing engine and back: read, clear, commit, verify.
+
+The operator and every auditor run the same steps: rebuild the round from events (checked
+against the contract's accumulators), keep the offers and requests a clearing may use (live
+offers of assets still prequalified and not suspended, open requests), clear them with the
+engine's deterministic options, and turn the canonical awards into the Merkle tree whose root
+is committed. `verify_round_commitment` recomputes everything and compares it with the
+commitment, so "the operator says so" is never needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from clearing import CanonicalResult, RoundInput, clear
+from ledger.clearing_house import Commitment
+from ledger.client import TxResult
+from ledger.messages.award import Award, AwardTree
+from ledger.messages.flex_request import PricingMode
+from ledger.round_state import RoundState, rebuild_round, verify_round
+
+
+@dataclass
+class ClearingRun:
+    state: RoundState
+    result: CanonicalResult
+    tree: AwardTree
+    options: dict[str, Any]
+    skipped_offers: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def total_cost(self) -> int:
+        return self.result.total_cost
+
+
+def default_options(state: RoundState) -> dict[str, Any]:
+    """The round's pricing mode and the engine's defaults: what an auditor re-runs with."""
+    return {"pricing": "uniform" if state.config.pricing == PricingMode.UNIFORM else "pay_as_bid"}
+
+
+def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> tuple[RoundInput, dict[int, str]]:
+    cfg = state.config
+    offers, skipped = [], {}
+    for rec in state.live_offers():
+        asset = ledger.registry.asset(rec.offer.asset_id)
+        if not asset.grid_prequalified or asset.suspended:
+            skipped[rec.offer_id] = "asset not prequalified" if not asset.grid_prequalified else "asset suspended"
+            continue
+        o = rec.offer
+        offers.append({
+            "offer_id": rec.offer_id, "offer_hash": rec.offer_hash, "asset_id": o.asset_id, "zone_id": asset.zone_id,
+            "kind": int(asset.kind), "earliest": (o.earliest_start - cfg.delivery_start) // cfg.slot_len,
+            "latest": (o.latest_start - cfg.delivery_start) // cfg.slot_len,
+            "slice_min": [s.min_wh for s in o.slices], "slice_max": [s.max_wh for s in o.slices],
+            "baseline": [s.baseline_wh for s in o.slices], "total_min": o.total_min_wh, "total_max": o.total_max_wh,
+            "res_price": o.reservation_price, "act_price": o.activation_price,
+        })
+    requests = [{"request_id": r.request_id, "buyer": r.buyer, "zone_id": r.request.zone_id,
+                 "direction": r.request.direction.sign, "first_slot": r.request.first_slot,
+                 "power_w": list(r.request.power_w), "max_price": r.request.max_price}
+                for r in state.open_requests()]
+    rnd = RoundInput.from_dicts(state.round_id, offers, requests, slot_len=cfg.slot_len, n_slots=cfg.slot_count,
+                                zone_limits=zone_limits)
+    return rnd, skipped
+
+
+def to_awards(result: CanonicalResult) -> list[Award]:
+    return [Award(a.round_id, a.offer_id, a.request_id, a.start_slot, tuple(a.schedule), tuple(a.portion),
+                  a.res_price, a.act_price) for a in result.awards]
+
+
+def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None,
+                 zone_limits: dict | None = None) -> ClearingRun:
+    """Read the round from events (verified against the contract) and clear it."""
+    ledger.sync()
+    state = rebuild_round(ledger.index, round_id)
+    verify_round(state, ledger.market)
+    opts = {**default_options(state), **(options or {})}
+    rnd, skipped = round_input(ledger, state, zone_limits)
+    result = clear(rnd, opts)
+    return ClearingRun(state, result, AwardTree(to_awards(result)), opts, skipped)
+
+
+def commit_run(ledger, operator: LocalAccount, run: ClearingRun, bond: int | None = None) -> TxResult:
+    return ledger.clearing.commit(operator, run.state.round_id, run.tree, total_cost=run.total_cost,
+                                  spec_hash=run.result.spec_hash(), offer_acc=run.state.offer_acc,
+                                  request_acc=run.state.request_acc, bond=bond)
+
+
+@dataclass
+class Verification:
+    round_id: int
+    commitment: Commitment
+    recomputed_root: bytes
+    matches: dict[str, bool]
+
+    @property
+    def ok(self) -> bool:
+        return all(self.matches.values())
+
+
+def verify_round_commitment(ledger, round_id: int, options: dict[str, Any] | None = None,
+                            zone_limits: dict | None = None) -> Verification:
+    """Recompute the clearing and compare root, cost, count, spec and accumulators with the commitment."""
+    run = run_clearing(ledger, round_id, options, zone_limits)
+    c = ledger.clearing.commitment(round_id)
+    matches = {"awards_root": c.awards_root == run.tree.root, "total_cost": c.total_cost == run.total_cost,
+               "award_count": c.award_count == len(run.tree), "spec_hash": c.spec_hash == run.result.spec_hash(),
+               "offer_accumulator": c.offer_acc == run.state.offer_acc,
+               "request_accumulator": c.request_acc == run.state.request_acc}
+    return Verification(round_id, c, run.tree.root, matches)

@@ -1,0 +1,74 @@
+"""Chain → engine → commitment: a cleared round is committed, verifiable, final and confirmable;
+re-clearing in a fresh process reproduces the committed root."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ledger.backends import RpcChain
+from ledger.clearing_run import commit_run, run_clearing, verify_round_commitment
+from ledger.ledger import Ledger
+from ledger.market import OfferStatus
+from ledger.messages.flex_request import Direction
+from tests.conftest import build_world, make_actors
+from tests.market_helpers import make_offer, make_request, open_round
+
+
+def populate(world):
+    m, a = world.ledger.market, world.actors
+    rid, cfg = open_round(world)
+    m.post_request(a.dso, make_request(rid, world.zone, first_slot=1, power_w=(2000, 2000), max_price=400_000))
+    m.post_request(a.tso, make_request(rid, 0, first_slot=0, power_w=(1000,) * 6, max_price=300_000))
+    offers = [make_offer(rid, cfg, world.asset, up=600, activation_price=100_000 + 20_000 * i) for i in range(3)]
+    ids = m.submit_offers(a.fsp, offers)
+    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
+    return rid, cfg, ids
+
+
+def test_cleared_round_is_committed_verified_finalised_and_confirmed(world):
+    rid, cfg, ids = populate(world)
+    run = run_clearing(world.ledger, rid)
+    assert len(run.tree) > 0 and run.total_cost > 0
+    commit_run(world.ledger, world.actors.operator, run)
+    v = verify_round_commitment(world.ledger, rid)
+    assert v.ok, v.matches
+    world.ledger.clearing.attest(world.actors.auditor, rid, v.recomputed_root)
+    world.ledger.chain.advance_time(cfg.challenge_window)
+    award = run.tree.awards[0]
+    offer = run.state.offers[award.offer_id].offer
+    world.ledger.clearing.confirm_award(world.actors.fsp, award, run.tree.proof(award), offer)
+    assert world.ledger.market.offer_status(award.offer_id) == OfferStatus.AWARDED
+
+
+def test_every_committed_award_survives_every_challenge(world):
+    rid, cfg, ids = populate(world)
+    run = run_clearing(world.ledger, rid)
+    commit_run(world.ledger, world.actors.operator, run)
+    for award in run.tree.awards:
+        req = run.state.requests[award.request_id].request
+        offer = run.state.offers[award.offer_id].offer
+        with pytest.raises(Exception, match="ClearingNoFault"):
+            world.ledger.clearing.challenge(world.actors.auditor, award, run.tree.proof(award), offer, req)
+
+
+@pytest.mark.anvil
+def test_re_clearing_in_a_fresh_process_reproduces_the_committed_root(anvil_node, tmp_path):
+    ledger = Ledger.deploy(RpcChain(anvil_node.url))
+    world = build_world(ledger, make_actors())
+    rid, cfg, ids = populate(world)
+    manifest = ledger.manifest.save(tmp_path / "manifest.json")
+    out = subprocess.run([sys.executable, "-m", "wallet_cli.main", "clear", str(rid), "--rpc", anvil_node.url,
+                          "--manifest", str(manifest), "--dev-account", "1", "--json"],
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+    committed = json.loads(out.stdout)
+    out = subprocess.run([sys.executable, "-m", "wallet_cli.main", "verify", str(rid), "--rpc", anvil_node.url,
+                          "--manifest", str(manifest), "--json"], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout + out.stderr
+    verified = json.loads(out.stdout)
+    assert verified["ok"] and verified["recomputed_root"] == committed["awards_root"]
+    assert ledger.clearing.commitment(rid).awards_root.hex() == committed["awards_root"][2:]
