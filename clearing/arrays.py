@@ -89,7 +89,7 @@ class OfferArrays:
             if f.name == "offer_hash":
                 a = a.astype(np.uint8).reshape(n, 32)
             elif f.name in self.SLICE_FIELDS:
-                a = a.reshape(n, -1)
+                a = a.reshape(n, -1) if n else a.reshape(0, a.shape[-1] if a.ndim == 2 else 1)
                 if a.dtype != np.int32:
                     if a.size and (a.max() > I32 or a.min() < -I32):
                         _check(np.abs(a.astype(np.int64)) > I32, "offers", f.name, "does not fit int32 Wh")

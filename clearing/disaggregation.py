@@ -109,7 +109,7 @@ def expand_awards(agg: Aggregation, aw):
     parts = {k: [] for k in ("offer", "start", "slice", "request", "energy")}
     order = np.lexsort([aw.request, aw.slice, aw.offer])
     go, gs, gr, ge = aw.offer[order], aw.slice[order], aw.request[order], aw.energy[order]
-    bounds = np.flatnonzero(np.r_[True, go[1:] != go[:-1], True])
+    bounds = np.flatnonzero(np.r_[True, go[1:] != go[:-1], True]) if len(go) else np.zeros(1, np.int64)
     for b0, b1 in zip(bounds[:-1], bounds[1:]):
         g = int(go[b0])
         n_g = int(agg.offers.n_slices[g])

@@ -110,15 +110,16 @@ def solve_candidates(rnd: RoundInput, cand: Candidates, opts: dict[str, Any]) ->
     st = h.getModelStatus()
     if st == highspy.HighsModelStatus.kInfeasible:
         raise InfeasibleRound("no feasible clearing even with unmet slack (must-deliver offers vs limits)")
-    if st != highspy.HighsModelStatus.kOptimal:
+    empty = st == highspy.HighsModelStatus.kModelEmpty
+    if st != highspy.HighsModelStatus.kOptimal and not empty:
         raise SolverError(f"HiGHS stopped with status {h.modelStatusToString(st)}")
     sol = h.getSolution()
-    x = np.asarray(sol.col_value)
+    x = np.asarray(sol.col_value) if not empty else np.zeros(m.lp.num_col_)
     y = x[: m.n_y]
     q = rnd.requests
     need = q.need_wh(rnd.slot_len)
     dual = np.full(need.shape, np.nan)
-    if not mip and sol.dual_valid:
+    if not mip and not empty and sol.dual_valid:
         rd = np.asarray(sol.row_dual)
         ok = m.need_row >= 0
         dual[ok] = rd[m.need_row[ok]] * 1000.0
@@ -132,7 +133,8 @@ def solve_candidates(rnd: RoundInput, cand: Candidates, opts: dict[str, Any]) ->
     met = np.zeros_like(need)
     np.add.at(met, (r, cand.start[c] + i - q.first_slot[r]), mag[keep])
     aw = Awards(cand.offer[c], cand.start[c], i, r, e, met, need, dual,
-                float(h.getInfo().objective_function_value), h.modelStatusToString(st), cand.excluded,
+                0.0 if empty else float(h.getInfo().objective_function_value), h.modelStatusToString(st),
+                cand.excluded,
                 {"columns": m.lp.num_col_, "rows": m.lp.num_row_, "candidates": cand.n})
     check_awards(rnd, aw)
     return aw
