@@ -33,10 +33,10 @@ __all__ = ["Award", "CanonicalResult", "canonicalise", "pack_energies", "unpack_
 
 def pack_energies(energies: list[int]) -> bytes:
     """Each slice as int32 big-endian two's complement (4 bytes)."""
-    try:
-        return struct.pack(f">{len(energies)}i", *(int(e) for e in energies))
-    except struct.error as exc:
-        raise ValueError(f"energy does not fit int32: {exc}") from None
+    a = np.asarray(energies, dtype=np.int64) if len(energies) else np.zeros(0, np.int64)
+    if a.size and (a.max() > 2**31 - 1 or a.min() < -(2**31)):
+        raise ValueError("energy does not fit int32")
+    return a.astype(">i4").tobytes()
 
 
 def unpack_energies(data: bytes) -> list[int]:
@@ -107,13 +107,14 @@ class CanonicalResult:
         return keccak(b"".join(award_bytes(a) for a in self.awards))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"round_id": self.round_id, "awards": [a._asdict() for a in self.awards],
-                "requests": self.requests, "total_cost": self.total_cost,
-                "clearing_spec": self.clearing_spec, "spec_hash": "0x" + self.spec_hash().hex(),
-                "aggregation": self.aggregation, "excluded_offers": self.excluded_offers}
+        doc = _plain({"round_id": self.round_id, "requests": self.requests, "total_cost": self.total_cost,
+                      "clearing_spec": self.clearing_spec, "spec_hash": "0x" + self.spec_hash().hex(),
+                      "aggregation": self.aggregation, "excluded_offers": self.excluded_offers})
+        doc["awards"] = [a._asdict() for a in self.awards]  # already plain ints (built via tolist)
+        return doc
 
     def to_json_bytes(self) -> bytes:
-        return _dumps(self.to_dict())
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False).encode()
 
 
 def clearing_spec(opts: dict[str, Any]) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def expand_awards(agg: Aggregation, aw):
 
     parts = {k: [] for k in ("offer", "start", "slice", "request", "energy")}
     order = np.lexsort([aw.request, aw.slice, aw.offer])
-    go, gs, gr, ge = aw.offer[order], aw.slice[order], aw.request[order], aw.energy[order]
+    go, gs, gr, ge, gt = aw.offer[order], aw.slice[order], aw.request[order], aw.energy[order], aw.start[order]
     bounds = np.flatnonzero(np.r_[True, go[1:] != go[:-1], True]) if len(go) else np.zeros(1, np.int64)
     for b0, b1 in zip(bounds[:-1], bounds[1:]):
         g = int(go[b0])
@@ -116,7 +116,7 @@ def expand_awards(agg: Aggregation, aw):
         reqs, inv = np.unique(gr[b0:b1], return_inverse=True)
         por = np.zeros((len(reqs), n_g), np.int64)
         np.add.at(por, (inv, gs[b0:b1]), ge[b0:b1])
-        start = int(aw.start[order][b0])
+        start = int(gt[b0])
         members, starts, _, mp = disaggregate(agg, g, start, por.sum(0), por)
         m_i, r_i, s_i = np.nonzero(mp)
         parts["offer"].append(members[m_i])

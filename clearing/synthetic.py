@@ -4,7 +4,9 @@ The generator writes the column arrays directly (no dicts), so a 1,000,000-offer
 is built in about a second. Mix: mostly UP-capable offers (production can inject more,
 consumption can shed), a share of DOWN and two-way slices, a few must-deliver offers
 (``slice_min > 0``), totals that sometimes bind, start flexibility of up to
-``max_shift`` slots, prices spread around 100-300 EUR/MWh.
+``max_shift`` slots, prices spread around 100-300 EUR/MWh. ``fleet=True`` draws start
+times, windows and tariffs from a few typical values with small jitter (homogeneous
+device fleets, the case aggregation is for); ``fleet=False`` draws them uniformly.
 """
 
 from __future__ import annotations
@@ -20,15 +22,22 @@ __all__ = ["synthetic_round", "synthetic_offers"]
 
 def synthetic_offers(n: int, *, n_slots: int = 192, width: int = 96, n_zones: int = 50,
                      max_shift: int = 96, seed: int = 0, must_share: float = 0.02,
-                     fixed_width: bool = True) -> OfferArrays:
+                     fixed_width: bool = True, fleet: bool = False) -> OfferArrays:
     """Random but valid flex-offers (int32 slices, zero-padded beyond n_slices)."""
     rng = np.random.default_rng(seed)
     width = min(width, n_slots)
     n_sl = np.full(n, width, np.int64) if fixed_width else rng.integers(1, width + 1, n)
     room = n_slots - n_sl
-    earliest = (rng.random(n) * (room + 1)).astype(np.int64)
-    earliest = np.minimum(earliest, np.maximum(room - rng.integers(0, max_shift + 1, n), 0))
-    latest = np.minimum(earliest + rng.integers(0, max_shift + 1, n), room)
+    if fleet:  # device fleets: a few typical start times, windows and tariffs, small jitter
+        anchors = np.linspace(0, 1, 5)[rng.integers(0, 5, n)]
+        earliest = (anchors * room + rng.integers(0, 3, n)).astype(np.int64)
+        shift = (np.array([0.0, 0.25, 1.0])[rng.integers(0, 3, n)] * max_shift).astype(np.int64)
+        shift += rng.integers(0, 3, n)
+    else:
+        earliest = (rng.random(n) * (room + 1)).astype(np.int64)
+        shift = rng.integers(0, max_shift + 1, n)
+    earliest = np.minimum(earliest, np.maximum(room - shift, 0))
+    latest = np.minimum(earliest + shift, room)
     cap = rng.integers(50, 2000, n).astype(np.int32)[:, None]  # Wh per slice
     shape = rng.integers(60, 101, (n, width), dtype=np.int32)
     smax = (cap * shape // 100).astype(np.int32)
@@ -55,7 +64,9 @@ def synthetic_offers(n: int, *, n_slots: int = 192, width: int = 96, n_zones: in
         zone_id=rng.integers(1, n_zones + 1, n), kind=rng.integers(0, 2, n),
         earliest=earliest, latest=latest, n_slices=n_sl, slice_min=smin, slice_max=smax,
         total_min=tmin, total_max=tmax, baseline=rng.integers(0, 3000, (n, width), dtype=np.int32),
-        res_price=rng.integers(0, 20_000, n), act_price=rng.integers(100_000, 300_000, n),
+        res_price=np.array([0, 4_000, 8_000])[rng.integers(0, 3, n)] if fleet else rng.integers(0, 20_000, n),
+        act_price=(np.array([120_000, 160_000, 200_000, 240_000])[rng.integers(0, 4, n)]
+                   + rng.integers(0, 5_000, n)) if fleet else rng.integers(100_000, 300_000, n),
     )
 
 
@@ -63,12 +74,12 @@ def synthetic_round(n_offers: int, *, n_slots: int = 192, width: int = 96, n_zon
                     seed: int = 0, max_shift: int = 96, tso_share: float = 0.25,
                     dso_requests: int = 0, zone_limit_share: float = 0.2,
                     must_share: float = 0.02, fixed_width: bool = True, round_id: int = 1,
-                    slot_len: int = 900) -> RoundInput:
+                    slot_len: int = 900, fleet: bool = False) -> RoundInput:
     """A round with one system-wide TSO UP request sized to ``tso_share`` of the mean
     offered UP power, optional DSO requests, and UP/DOWN limits on some zones."""
     offers = synthetic_offers(n_offers, n_slots=n_slots, width=width, n_zones=n_zones,
                               max_shift=max_shift, seed=seed, must_share=must_share,
-                              fixed_width=fixed_width)
+                              fixed_width=fixed_width, fleet=fleet)
     rng = np.random.default_rng(seed + 1)
     up_per_slot = max(1, int(np.clip(offers.slice_max, 0, None).sum() // n_slots))
     tso_w = (up_per_slot * tso_share * 3600 / slot_len
