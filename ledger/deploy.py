@@ -95,6 +95,8 @@ DEPLOY_PLAN: list[DeployStep] = [
     ("Registry", lambda admin, _: (admin.address, "FlexLedger consortium", "10X-FLEXLEDGER-A")),
     ("Market", lambda admin, d: (d["Registry"],)),
     ("ClearingHouse", lambda admin, d: (d["Registry"], d["Market"], DEFAULT_MIN_BOND)),
+    ("SettlementToken", lambda admin, d: (d["Registry"],)),
+    ("Settlement", lambda admin, d: (d["Registry"], d["Market"], d["ClearingHouse"], d["SettlementToken"])),
 ]
 
 DEFAULT_MIN_BOND = 10**18  # 1 ether of the chain's native coin
@@ -102,6 +104,8 @@ DEFAULT_MIN_BOND = 10**18  # 1 ether of the chain's native coin
 # (contract, function, arguments from the deployed addresses), called by the admin after deployment
 WIRING: list[tuple[str, str, Callable[[dict[str, str]], tuple]]] = [
     ("Market", "setLifecycleManager", lambda d: (d["ClearingHouse"], True)),
+    ("Market", "setLifecycleManager", lambda d: (d["Settlement"], True)),
+    ("ClearingHouse", "setEscrow", lambda d: (d["Settlement"],)),
 ]
 
 

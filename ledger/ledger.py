@@ -13,6 +13,7 @@ from ledger.events import EventIndex
 from ledger.clearing_house import ClearingHouseClient
 from ledger.market import MarketClient
 from ledger.registry import RegistryClient
+from ledger.settlement import SettlementClient, TokenClient
 
 
 class Ledger:
@@ -25,6 +26,8 @@ class Ledger:
         self.registry = RegistryClient(self._client("Registry"))
         self.market = MarketClient(self._client("Market"), self.registry)
         self.clearing = ClearingHouseClient(self._client("ClearingHouse"), self.market)
+        self.token = TokenClient(self._client("SettlementToken"))
+        self.settlement = SettlementClient(self._client("Settlement"))
 
     def _client(self, name: str) -> ContractClient:
         return ContractClient(self.chain, name, self.manifest.address(name), self.index)

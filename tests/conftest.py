@@ -62,7 +62,18 @@ def build_world(ledger: Ledger, a: Actors) -> World:
     zone2 = reg.declare_zone(a.dso2, "NL-CP-SOUTH", ["S-1"])
     asset = reg.register_asset(a.fsp, zone, "N-1", AssetKind.CONSUMPTION, 10_000, 8_000, "MTR-0001", a.device.address)
     reg.grid_prequalify(a.dso, asset)
+    fund_buyers(ledger, a)
     return World(ledger, a, zone, zone2, asset)
+
+
+BUYER_FUNDS = 10_000 * 1_000_000  # 10,000 EUR in token units
+
+
+def fund_buyers(ledger: Ledger, a: Actors) -> None:
+    """ADMIN mints settlement tokens to the buyers, who let the Settlement contract draw on them."""
+    for buyer in (a.dso, a.dso2, a.tso):
+        ledger.token.mint(a.admin, buyer.address, BUYER_FUNDS)
+        ledger.token.approve(buyer, ledger.settlement.address, 2**256 - 1)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,11 @@ import {IMarket} from "../market/IMarket.sol";
 import {IClearingHouse} from "./IClearingHouse.sol";
 import {AwardRules} from "./AwardRules.sol";
 
+/// @dev The settlement contract's escrow hook, called inside confirmAward.
+interface IAwardEscrow {
+    function onAwardConfirmed(IClearingHouse.Award calldata a, bytes32 leaf, address fsp, uint64 assetId) external;
+}
+
 /// @title FlexLedger ClearingHouse
 /// @notice The operator commits each round's off-chain clearing result — the awards' Merkle root, the
 /// offer and request accumulators it covered, total cost, award count and the clearing-spec hash —
@@ -25,11 +30,21 @@ contract ClearingHouse is IClearingHouse {
     mapping(uint64 roundId => Commitment) private _commitments;
     mapping(bytes32 leaf => bool) private _confirmed;
     mapping(uint64 offerId => uint64 roundId) private _awardedIn;
+    IAwardEscrow public escrow;
 
     constructor(IRegistry registry_, IMarket market_, uint256 minBond_) {
         registry = registry_;
         market = market_;
         minBond = minBond_;
+    }
+
+    /// @notice ADMIN sets, once, the settlement contract that locks escrow on every confirmation.
+    /// Emits EscrowSet.
+    function setEscrow(IAwardEscrow escrow_) external {
+        if (!registry.hasRole(0x00, msg.sender)) revert ClearingNotAdmin(msg.sender);
+        if (address(escrow) != address(0)) revert ClearingEscrowAlreadySet(address(escrow));
+        escrow = escrow_;
+        emit EscrowSet(address(escrow_));
     }
 
     /// @notice Commit a round's clearing result with a bond (msg.value).
@@ -111,7 +126,8 @@ contract ClearingHouse is IClearingHouse {
 
     /// @notice After the challenge window the owner of an awarded offer confirms the award.
     /// Requirements: the round is final; the proof holds; `o` is the offer as stored; the caller owns
-    /// its asset; not confirmed before. The first confirmed award of an offer moves it to Awarded.
+    /// its asset; not confirmed before; the buyer's escrow can be locked (see Settlement). The first
+    /// confirmed award of an offer moves it to Awarded.
     /// Emits AwardConfirmed (and the Market's OfferStatusChanged).
     function confirmAward(Award calldata a, bytes32[] calldata proof, IMarket.FlexOffer calldata o)
         external returns (bytes32 leaf)
@@ -129,6 +145,7 @@ contract ClearingHouse is IClearingHouse {
             _awardedIn[a.offerId] = a.roundId;
             market.transition(a.offerId, IMarket.OfferStatus.Offered, IMarket.OfferStatus.Awarded);
         }
+        if (address(escrow) != address(0)) escrow.onAwardConfirmed(a, leaf, msg.sender, o.assetId);
         emit AwardConfirmed(a.roundId, a.offerId, a.requestId, leaf, msg.sender);
     }
 

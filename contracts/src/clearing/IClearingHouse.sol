@@ -58,6 +58,8 @@ interface IClearingHouse {
     error ClearingNotAssetOwner(uint64 offerId, address account);
     error ClearingAlreadyConfirmed(bytes32 leaf);
     error ClearingBondTransferFailed(address to);
+    error ClearingNotAdmin(address account);
+    error ClearingEscrowAlreadySet(address escrow);
 
     event RoundCommitted(uint64 indexed roundId, address indexed operator, uint32 attempt, bytes32 awardsRoot,
                          bytes32 offerAcc, bytes32 requestAcc, uint128 totalCost, uint32 awardCount,
@@ -68,5 +70,6 @@ interface IClearingHouse {
     event AuditorDisputed(uint64 indexed roundId, address indexed auditor, bytes32 committedRoot, bytes32 recomputedRoot);
     event AwardConfirmed(uint64 indexed roundId, uint64 indexed offerId, uint64 indexed requestId, bytes32 leaf,
                          address fsp);
+    event EscrowSet(address escrow);
     event BondReturned(uint64 indexed roundId, address indexed operator, uint128 bond);
 }

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title FlexLedger settlement interface: escrow, activation, signed readings, settlement.
+interface ISettlement {
+    /// @dev Confirmed → Activated → Accepted (FSP opted in) → Settled; Activated → Incapable (before
+    /// the first slot, no penalty); Accepted → OptedOut (penalised); Activated|Accepted → Blocked (the
+    /// zone's DSO, red zone, TSO activation); Confirmed → Settled (reservation only).
+    enum Phase { None, Confirmed, Activated, Accepted, Incapable, OptedOut, Blocked, Settled }
+
+    struct AwardRecord {
+        address buyer;
+        address fsp;
+        uint64 roundId;
+        uint64 offerId;
+        uint64 assetId;
+        uint32 actFirst;          // first activated slice of the award
+        uint32 actCount;          // number of activated slices
+        uint128 reservationValue; // token units locked for reservation
+        uint128 activationValue;  // token units locked for full activation
+        Phase phase;
+    }
+
+    /// @notice A meter reading signed (EIP-712 `Measurement`) by the asset's device key.
+    struct Reading {
+        uint64 assetId;
+        uint64 slotStart;
+        int64 energyWh;           // energy the meter counted in the slot (import or export)
+        uint64 seq;               // per-asset, strictly increasing
+        bytes signature;          // 65 bytes r ‖ s ‖ v
+    }
+
+    struct Reliability {
+        uint128 requestedWh;
+        uint128 deliveredWh;
+        uint32 settlements;
+        uint32 failures;          // settlements with a shortfall below the tolerance band
+        uint32 optOuts;
+    }
+
+    error SettlementNotClearingHouse(address account);
+    error SettlementNotBuyer(bytes32 leaf, address account);
+    error SettlementNotFsp(bytes32 leaf, address account);
+    error SettlementNotZoneDso(uint64 zoneId, address account);
+    error SettlementUnknownAward(bytes32 leaf);
+    error SettlementWrongPhase(bytes32 leaf, Phase phase);
+    error SettlementActivationTooLate(bytes32 leaf, uint64 firstSlotStart, uint64 deadline);
+    error SettlementBadActivationRange(bytes32 leaf, uint32 first, uint32 count);
+    error SettlementZoneRed(uint64 zoneId);
+    error SettlementZoneNotRed(uint64 zoneId);
+    error SettlementNotTsoActivation(bytes32 leaf);
+    error SettlementTooLateToDecline(bytes32 leaf, uint64 firstSlotStart);
+    error SettlementBadSignature(uint256 index, address recovered, address expected);
+    error SettlementStaleSequence(uint256 index, uint64 seq, uint64 lastSeq);
+    error SettlementConflictingReading(uint256 index, uint64 assetId, uint64 slotStart);
+    error SettlementReadingNotDue(uint256 index, uint64 slotStart);
+    error SettlementNotYet(bytes32 leaf, uint64 availableAt);
+    error SettlementReadingMissing(bytes32 leaf, uint64 slotStart);
+    error SettlementOfferMismatch(uint64 offerId);
+
+    event EscrowLocked(bytes32 indexed leaf, address indexed buyer, address indexed fsp, uint64 roundId,
+                       uint64 offerId, uint128 reservationValue, uint128 activationValue);
+    event ActivationRequested(bytes32 indexed leaf, address indexed buyer, uint32 firstSlice, uint32 count,
+                              uint64 firstSlotStart);
+    event ActivationAccepted(bytes32 indexed leaf, address indexed fsp);
+    event IncapacityDeclared(bytes32 indexed leaf, address indexed fsp);
+    event ActivationOptedOut(bytes32 indexed leaf, address indexed fsp);
+    event ActivationBlocked(bytes32 indexed leaf, uint64 indexed zoneId, address indexed dso, string reason);
+    event ZoneTrafficLight(uint64 indexed zoneId, address indexed dso, bool red, string reason);
+    event ReadingRecorded(uint64 indexed assetId, uint64 indexed slotStart, int64 energyWh, uint64 seq);
+    event Settled(bytes32 indexed leaf, address indexed fsp, address indexed buyer, uint128 paidToFsp,
+                  uint128 refundedToBuyer, uint128 penalty, uint64 requestedWh, uint64 deliveredWh);
+}

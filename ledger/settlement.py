@@ -1,0 +1,141 @@
+"""Clients for the settlement token and the Settlement contract (escrow, activation, readings,
+settlement), and the device agent's submitter that sends signed readings to the chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from eth_account.signers.local import LocalAccount
+
+from ledger.client import ContractClient, TxResult
+from ledger.eip712 import Domain, StructType, digest
+from ledger.errors import ContractRevert
+from ledger.messages.award import Award
+from ledger.messages.flex_offer import FlexOffer
+
+EURO = 1_000_000  # token units per euro (6 decimals)
+MEASUREMENT = StructType("Measurement", (("uint64", "assetId"), ("uint64", "slotStart"), ("int64", "energyWh"),
+                                         ("uint64", "seq")))
+DOMAIN_NAME, DOMAIN_VERSION = "FlexLedger Settlement", "1"
+
+
+class Phase(IntEnum):
+    NONE = 0
+    CONFIRMED = 1
+    ACTIVATED = 2
+    ACCEPTED = 3
+    INCAPABLE = 4
+    OPTED_OUT = 5
+    BLOCKED = 6
+    SETTLED = 7
+
+
+@dataclass(frozen=True)
+class SignedReading:
+    asset_id: int
+    slot_start: int
+    energy_wh: int
+    seq: int
+    signature: bytes
+
+    def to_chain(self) -> dict:
+        return {"assetId": self.asset_id, "slotStart": self.slot_start, "energyWh": self.energy_wh,
+                "seq": self.seq, "signature": self.signature}
+
+
+class TokenClient:
+    def __init__(self, contract: ContractClient):
+        self.c = contract
+
+    @property
+    def address(self) -> str:
+        return self.c.address
+
+    def mint(self, admin: LocalAccount, to: str, amount: int) -> TxResult:
+        return self.c.transact("mint", to, amount, sender=admin)
+
+    def approve(self, owner: LocalAccount, spender: str, amount: int) -> TxResult:
+        return self.c.transact("approve", spender, amount, sender=owner)
+
+    def balance(self, who: str) -> int:
+        return self.c.call("balanceOf", who)
+
+
+class SettlementClient:
+    def __init__(self, contract: ContractClient):
+        self.c = contract
+
+    @property
+    def address(self) -> str:
+        return self.c.address
+
+    def domain(self) -> Domain:
+        return Domain(DOMAIN_NAME, DOMAIN_VERSION, self.c.chain.chain_id, self.c.address)
+
+    def measurement_digest(self, asset_id: int, slot_start: int, energy_wh: int, seq: int) -> bytes:
+        return digest(self.domain(), MEASUREMENT, (asset_id, slot_start, energy_wh, seq))
+
+    def award(self, leaf: bytes) -> dict:
+        return self.c.call("award", leaf)
+
+    def phase(self, award: Award) -> Phase:
+        return Phase(self.award(award.leaf)["phase"])
+
+    def activate(self, buyer: LocalAccount, award: Award, first: int, count: int) -> TxResult:
+        return self.c.transact("activate", award.to_chain(), first, count, sender=buyer)
+
+    def opt_in(self, fsp: LocalAccount, award: Award) -> TxResult:
+        return self.c.transact("optIn", award.leaf, sender=fsp)
+
+    def declare_incapacity(self, fsp: LocalAccount, award: Award) -> TxResult:
+        return self.c.transact("declareIncapacity", award.to_chain(), sender=fsp)
+
+    def opt_out(self, fsp: LocalAccount, award: Award) -> TxResult:
+        return self.c.transact("optOut", award.leaf, sender=fsp)
+
+    def set_zone_red(self, dso: LocalAccount, zone_id: int, red: bool, reason: str) -> TxResult:
+        return self.c.transact("setZoneRed", zone_id, red, reason, sender=dso)
+
+    def block_activation(self, dso: LocalAccount, award: Award, reason: str) -> TxResult:
+        return self.c.transact("blockActivation", award.leaf, reason, sender=dso)
+
+    def submit_readings(self, sender: LocalAccount, readings: list[SignedReading]) -> TxResult:
+        return self.c.transact("submitReadings", [r.to_chain() for r in readings], sender=sender)
+
+    def settle(self, anyone: LocalAccount, award: Award, offer: FlexOffer) -> TxResult:
+        return self.c.transact("settle", award.to_chain(), offer.to_chain(), sender=anyone)
+
+    def reliability(self, fsp: str) -> dict:
+        return self.c.call("reliability", fsp)
+
+    def reading(self, asset_id: int, slot_start: int) -> tuple[bool, int, int]:
+        return self.c.call("reading", asset_id, slot_start)
+
+    def last_seq(self, asset_id: int) -> int:
+        return self.c.call("lastSeq", asset_id)
+
+
+class ChainSubmitter:
+    """The device agent's Submitter: sends signed readings to the Settlement contract.
+
+    The contract treats an identical resubmission as a no-op, so after a crash the agent can
+    resend whatever it had not seen acknowledged. Returns the acknowledged (asset, seq) pairs:
+    every reading of a batch whose transaction succeeded.
+    """
+
+    def __init__(self, settlement: SettlementClient, sender: LocalAccount):
+        self.settlement = settlement
+        self.sender = sender
+
+    def submit(self, batch) -> set[tuple[int, int]]:
+        readings = [SignedReading(m.asset_id, m.slot_start, m.energy_wh, m.seq, bytes(m.signature)) for m in batch]
+        if not readings:
+            return set()
+        try:
+            self.settlement.submit_readings(self.sender, readings)
+        except ContractRevert as exc:
+            from agent.errors import SubmitError  # the agent retries on SubmitError
+
+            raise SubmitError(f"settlement refused the readings: {exc}") from exc
+        return {(r.asset_id, r.seq) for r in readings}

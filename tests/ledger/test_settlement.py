@@ -1,0 +1,327 @@
+"""Escrow, activation and settlement: exact token amounts for every delivery outcome, and every
+forged, replayed or tampered reading refused by name.
+
+Hand calculation for the award used throughout (consumption asset, UP, 4 slices of 500 Wh,
+reservation 2,000 per kW per slot = 8,000 per kWh, activation 150,000 per kWh, tolerance 10 %,
+penalty 200,000 per kWh of shortfall):
+    reservation  = 8,000 × 2,000 Wh / 1000 =  16,000
+    activation   = 150,000 × 2,000 / 1000  = 300,000
+    escrow       = 316,000 token units (0.316 EUR)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from ledger.accounts import new_account
+from ledger.eip712 import sign_digest
+from ledger.market import OfferStatus
+from ledger.messages import FlexOffer
+from ledger.messages.award import Award, AwardTree
+from ledger.settlement import Phase, SignedReading
+from tests.conftest import BUYER_FUNDS
+from tests.helpers import reverts
+from tests.market_helpers import SLOT, make_offer, make_request, open_round
+
+RESERVATION, ACTIVATION, ESCROW = 16_000, 300_000, 316_000
+
+
+@dataclass
+class Awarded:
+    rid: int
+    cfg: object
+    offer: FlexOffer
+    award: Award
+    tree: AwardTree
+
+    def slot(self, i: int) -> int:
+        return self.cfg.slot_start(i)
+
+
+def award_round(world, *, buyer="dso", confirm=True) -> Awarded:
+    m, a = world.ledger.market, world.actors
+    rid, cfg = open_round(world, penalty_per_kwh=200_000, tolerance_bps=1000, settlement_grace=3600)
+    zone = 0 if buyer == "tso" else world.zone
+    req_id = m.post_request(getattr(a, buyer), make_request(rid, zone, power_w=(2000,) * 4, max_price=400_000))
+    offer = make_offer(rid, cfg, world.asset, up=500, baseline=1000, flex_slots=0)
+    oid = m.submit_offer(a.fsp, offer)
+    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
+    award = Award(rid, oid, req_id, 0, (500,) * 4, (500,) * 4, offer.reservation_price, offer.activation_price)
+    tree = AwardTree([award])
+    world.ledger.clearing.commit(a.operator, rid, tree, total_cost=tree.total_cost(SLOT), spec_hash=b"\1" * 32)
+    world.ledger.chain.advance_time(cfg.challenge_window)
+    if confirm:
+        world.ledger.clearing.confirm_award(a.fsp, award, tree.proof(award), offer)
+    return Awarded(rid, cfg, offer, award, tree)
+
+
+def sign(world, device, asset_id, slot_start, energy, seq) -> SignedReading:
+    d = world.ledger.settlement.measurement_digest(asset_id, slot_start, energy, seq)
+    return SignedReading(asset_id, slot_start, energy, seq, sign_digest(device, d))
+
+
+def goto(world, t):
+    now = world.ledger.chain.now()
+    if t > now:
+        world.ledger.chain.advance_time(t - now)
+
+
+def deliver(world, x: Awarded, measured: list[int | None], seq0: int = 1):
+    goto(world, x.slot(4))
+    readings = [sign(world, world.actors.device, world.asset, x.slot(i), e, seq0 + i)
+                for i, e in enumerate(measured) if e is not None]
+    if readings:
+        world.ledger.settlement.submit_readings(world.actors.outsider, readings)
+
+
+def balances(world):
+    t, a = world.ledger.token, world.actors
+    return t.balance(a.fsp.address), t.balance(a.dso.address), t.balance(world.ledger.settlement.address)
+
+
+# ---- escrow -----------------------------------------------------------------------------
+
+def test_confirmation_locks_the_buyers_escrow(world):
+    x = award_round(world)
+    fsp, dso, escrow = balances(world)
+    assert (fsp, dso, escrow) == (0, BUYER_FUNDS - ESCROW, ESCROW)
+    rec = world.ledger.settlement.award(x.award.leaf)
+    assert (rec["reservationValue"], rec["activationValue"], rec["buyer"]) == (RESERVATION, ACTIVATION,
+                                                                               world.actors.dso.address)
+    ev = world.ledger.index.last("EscrowLocked")
+    assert ev["leaf"] == x.award.leaf and ev["fsp"] == world.actors.fsp.address
+
+
+@pytest.mark.parametrize("problem,error", [("allowance", "ERC20InsufficientAllowance"),
+                                           ("balance", "ERC20InsufficientBalance")])
+def test_buyer_without_funds_cannot_have_an_award_confirmed_and_nothing_is_half_done(world, problem, error):
+    a, t = world.actors, world.ledger.token
+    if problem == "allowance":
+        t.approve(a.dso, world.ledger.settlement.address, 1)
+    else:
+        t.c.transact("transfer", a.tso.address, BUYER_FUNDS, sender=a.dso)
+    x = award_round(world, confirm=False)
+    with reverts(error):
+        world.ledger.clearing.confirm_award(a.fsp, x.award, x.tree.proof(x.award), x.offer)
+    assert not world.ledger.clearing.is_confirmed(x.award)
+    assert world.ledger.market.offer_status(x.award.offer_id) == OfferStatus.OFFERED
+    assert world.ledger.settlement.phase(x.award) == Phase.NONE
+
+
+# ---- settlement outcomes, to the token unit ----------------------------------------------
+
+@pytest.mark.parametrize("case,measured,paid,refund,penalty,delivered", [
+    # baseline 1000 Wh; UP on a consumption meter delivers baseline − measured, capped at 500
+    ("full delivery", [500, 500, 500, 500], ESCROW, 0, 0, 2000),
+    ("over-delivery is capped", [0, 100, 200, 300], ESCROW, 0, 0, 2000),
+    ("partial within the 10 % band", [540, 540, 540, 540], ESCROW, 0, 0, 1840),
+    # delivered 500,500,300,0: paid 1300 Wh → 195,000; shortfall 700 Wh → penalty 140,000;
+    # FSP gets 16,000 + 195,000 − 140,000 = 71,000; buyer gets 316,000 − 71,000 back
+    ("partial outside the band", [500, 500, 700, 1000], 71_000, 245_000, 140_000, 1300),
+])
+def test_settlement_pays_the_hand_calculated_amounts(world, case, measured, paid, refund, penalty, delivered):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
+    s.opt_in(a.fsp, x.award)
+    deliver(world, x, measured)
+    res = s.settle(a.outsider, x.award, x.offer)
+    ev = res.event("Settled")
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"], ev["deliveredWh"], ev["requestedWh"]) == (
+        paid, refund, penalty, delivered, 2000)
+    assert balances(world) == (paid, BUYER_FUNDS - ESCROW + refund, 0)
+    assert world.ledger.market.offer_status(x.award.offer_id) == OfferStatus.SETTLED
+    rel = s.reliability(a.fsp.address)
+    assert (rel["requestedWh"], rel["deliveredWh"], rel["settlements"], rel["failures"]) == (
+        2000, delivered, 1, 1 if penalty else 0)
+
+
+def test_incapacity_before_start_releases_activation_escrow_without_penalty(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
+    assert s.declare_incapacity(a.fsp, x.award).event("IncapacityDeclared")["fsp"] == a.fsp.address
+    goto(world, x.slot(0))
+    ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (RESERVATION, ACTIVATION, 0)
+    assert s.reliability(a.fsp.address)["failures"] == 0
+
+
+def test_opt_out_after_acceptance_is_penalised(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
+    s.opt_in(a.fsp, x.award)
+    assert s.opt_out(a.fsp, x.award).event("ActivationOptedOut")["leaf"] == x.award.leaf
+    goto(world, x.slot(4))
+    ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
+    # shortfall 2000 Wh → penalty 400,000, capped at the 16,000 the FSP would have been paid
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (0, ESCROW, 400_000)
+    rel = s.reliability(a.fsp.address)
+    assert (rel["optOuts"], rel["failures"], rel["deliveredWh"]) == (1, 1, 0)
+
+
+def test_missing_readings_block_settlement_until_the_deadline_then_count_as_zero(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
+    s.opt_in(a.fsp, x.award)
+    deliver(world, x, [500, None, None, None])
+    with reverts("SettlementReadingMissing", leaf=x.award.leaf, slotStart=x.slot(1)):
+        s.settle(a.outsider, x.award, x.offer)
+    goto(world, x.slot(4) + x.cfg.settlement_grace)
+    ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
+    # slot 0 delivered (75,000 activation); 1500 Wh short → penalty 300,000 > 91,000 gross → paid 0
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"], ev["deliveredWh"]) == (0, ESCROW, 300_000, 500)
+
+
+def test_unactivated_award_earns_its_reservation_only(world):
+    x = award_round(world)
+    s = world.ledger.settlement
+    with reverts("SettlementNotYet", leaf=x.award.leaf, availableAt=x.slot(4)):
+        s.settle(world.actors.outsider, x.award, x.offer)
+    goto(world, x.slot(4))
+    ev = s.settle(world.actors.outsider, x.award, x.offer).event("Settled")
+    assert (ev["paidToFsp"], ev["refundedToBuyer"]) == (RESERVATION, ACTIVATION)
+
+
+def test_partial_activation_pays_only_the_activated_slots(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 1, 2)
+    s.opt_in(a.fsp, x.award)
+    deliver(world, x, [1000, 500, 500, 1000])
+    ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["requestedWh"]) == (16_000 + 150_000, 150_000, 1000)
+
+
+def test_settlement_cannot_run_twice(world):
+    x = award_round(world)
+    goto(world, x.slot(4))
+    world.ledger.settlement.settle(world.actors.outsider, x.award, x.offer)
+    with reverts("SettlementWrongPhase", phase=Phase.SETTLED):
+        world.ledger.settlement.settle(world.actors.outsider, x.award, x.offer)
+
+
+# ---- activation rules ----------------------------------------------------------------------
+
+def test_activation_rules(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    with reverts("SettlementNotBuyer", account=a.tso.address):
+        s.activate(a.tso, x.award, 0, 4)
+    with reverts("SettlementBadActivationRange", first=2, count=3):
+        s.activate(a.dso, x.award, 2, 3)
+    with reverts("SettlementNotFsp", account=a.fsp2.address):
+        s.c.transact("optIn", x.award.leaf, sender=a.fsp2)
+    ev = s.activate(a.dso, x.award, 0, 4).event("ActivationRequested")
+    assert (ev["firstSlice"], ev["count"], ev["firstSlotStart"]) == (0, 4, x.slot(0))
+    assert world.ledger.market.offer_status(x.award.offer_id) == OfferStatus.ACTIVATED
+    with reverts("SettlementWrongPhase", phase=Phase.ACTIVATED):
+        s.activate(a.dso, x.award, 0, 4)
+    with reverts("SettlementWrongPhase", phase=Phase.ACTIVATED):
+        s.opt_out(a.fsp, x.award)
+    goto(world, x.slot(0))
+    with reverts("SettlementTooLateToDecline"):
+        s.declare_incapacity(a.fsp, x.award)
+
+
+def test_activation_after_the_lead_time_is_refused(world):
+    x = award_round(world)
+    goto(world, x.slot(0) - x.cfg.activation_lead + 1)
+    with reverts("SettlementActivationTooLate", firstSlotStart=x.slot(0)):
+        world.ledger.settlement.activate(world.actors.dso, x.award, 0, 4)
+
+
+def test_dso_red_zone_refuses_and_blocks_tso_activations_with_a_reason(world):
+    x = award_round(world, buyer="tso")
+    s, a = world.ledger.settlement, world.actors
+    with reverts("SettlementNotZoneDso", account=a.dso2.address):
+        s.set_zone_red(a.dso2, world.zone, True, "not mine")
+    s.activate(a.tso, x.award, 0, 4)
+    with reverts("SettlementZoneNotRed", zoneId=world.zone):
+        s.block_activation(a.dso, x.award, "too early")
+    ev = s.set_zone_red(a.dso, world.zone, True, "transformer TR-1 at 98 %").event("ZoneTrafficLight")
+    assert ev["red"] is True and ev["reason"] == "transformer TR-1 at 98 %"
+    ev = s.block_activation(a.dso, x.award, "TSO activation would overload TR-1").event("ActivationBlocked")
+    assert (ev["zoneId"], ev["dso"], ev["reason"]) == (world.zone, a.dso.address, "TSO activation would overload TR-1")
+    goto(world, x.slot(0))
+    ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (RESERVATION, ACTIVATION, 0)
+
+
+def test_tso_cannot_activate_in_a_red_zone(world):
+    x = award_round(world, buyer="tso")
+    world.ledger.settlement.set_zone_red(world.actors.dso, world.zone, True, "congestion")
+    with reverts("SettlementZoneRed", zoneId=world.zone):
+        world.ledger.settlement.activate(world.actors.tso, x.award, 0, 4)
+
+
+# ---- readings: forged, rotated, replayed, tampered -----------------------------------------
+
+def test_valid_reading_is_recorded_and_identical_resubmission_is_a_no_op(world):
+    x = award_round(world)
+    goto(world, x.slot(1))
+    r = sign(world, world.actors.device, world.asset, x.slot(0), 480, 7)
+    s = world.ledger.settlement
+    assert s.submit_readings(world.actors.outsider, [r]).event("ReadingRecorded")["seq"] == 7
+    again = s.submit_readings(world.actors.outsider, [r])
+    assert again.all("ReadingRecorded") == [] and s.reading(world.asset, x.slot(0)) == (True, 480, 7)
+
+
+@pytest.mark.parametrize("forgery", ["fsp key", "other asset", "other slot", "tampered energy", "future slot"])
+def test_forged_or_tampered_readings_are_refused(world, forgery):
+    x = award_round(world)
+    goto(world, x.slot(1))
+    a, s = world.actors, world.ledger.settlement
+    if forgery == "fsp key":
+        r = sign(world, a.fsp, world.asset, x.slot(0), 500, 1)
+        with reverts("SettlementBadSignature", index=0, recovered=a.fsp.address, expected=a.device.address):
+            s.submit_readings(a.outsider, [r])
+    elif forgery == "other asset":
+        from ledger.registry import AssetKind
+        other = world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.CONSUMPTION, 1000, 1000,
+                                                     "M-2", a.device2.address)
+        r = sign(world, a.device, other, x.slot(0), 500, 1)  # asset 1's device signs for asset `other`
+        with reverts("SettlementBadSignature", recovered=a.device.address, expected=a.device2.address):
+            s.submit_readings(a.outsider, [r])
+    elif forgery == "other slot":
+        r = sign(world, a.device, world.asset, x.slot(0), 500, 1)
+        moved = SignedReading(r.asset_id, x.slot(1), r.energy_wh, r.seq, r.signature)
+        with reverts("SettlementBadSignature", expected=a.device.address):
+            s.submit_readings(a.outsider, [moved])
+    elif forgery == "tampered energy":
+        r = sign(world, a.device, world.asset, x.slot(0), 900, 1)
+        with reverts("SettlementBadSignature", expected=a.device.address):
+            s.submit_readings(a.outsider, [SignedReading(r.asset_id, r.slot_start, 400, r.seq, r.signature)])
+    else:
+        r = sign(world, a.device, world.asset, x.slot(3), 500, 1)
+        with reverts("SettlementReadingNotDue", index=0, slotStart=x.slot(3)):
+            s.submit_readings(a.outsider, [r])
+    assert s.reading(world.asset, x.slot(0))[0] is False
+
+
+def test_reading_signed_by_a_rotated_out_device_key_is_refused(world):
+    x = award_round(world)
+    goto(world, x.slot(1))
+    a = world.actors
+    fresh = new_account()
+    world.ledger.registry.rotate_device_signer(a.fsp, world.asset, fresh.address)
+    with reverts("SettlementBadSignature", recovered=a.device.address, expected=fresh.address):
+        world.ledger.settlement.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 1)])
+    world.ledger.settlement.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(0), 500, 1)])
+
+
+def test_replayed_or_conflicting_sequence_is_refused(world):
+    x = award_round(world)
+    goto(world, x.slot(3))
+    a, s = world.actors, world.ledger.settlement
+    s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 500, 5)])
+    with reverts("SettlementStaleSequence", index=0, seq=5, lastSeq=5):
+        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(2), 500, 5)])
+    with reverts("SettlementStaleSequence", seq=4):
+        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 4)])
+    with reverts("SettlementConflictingReading", assetId=world.asset, slotStart=x.slot(1)):
+        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 100, 6)])
