@@ -44,7 +44,7 @@ def default_options(state: RoundState) -> dict[str, Any]:
 def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> tuple[RoundInput, dict[int, str]]:
     cfg = state.config
     offers, skipped = [], {}
-    for rec in state.live_offers():
+    for rec in state.clearable_offers():
         asset = ledger.registry.asset(rec.offer.asset_id)
         if not asset.grid_prequalified or asset.suspended:
             skipped[rec.offer_id] = "asset not prequalified" if not asset.grid_prequalified else "asset suspended"

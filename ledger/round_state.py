@@ -56,8 +56,15 @@ class RoundState:
     request_count: int = 0
 
     def live_offers(self) -> list[OfferRecord]:
-        """Offers a clearing may award: still Offered, in id order."""
+        """Offers still in state Offered, in id order."""
         return [r for _, r in sorted(self.offers.items()) if r.status == OfferStatus.OFFERED]
+
+    def clearable_offers(self) -> list[OfferRecord]:
+        """Offers the round's clearing covers: those standing at gate closure, i.e. not withdrawn or
+        rejected (both only possible before it). Later steps (award, activation, settlement,
+        expiry) do not change the set, so a re-run at any time reproduces the same clearing."""
+        return [r for _, r in sorted(self.offers.items())
+                if r.status not in (OfferStatus.WITHDRAWN, OfferStatus.REJECTED)]
 
     def open_requests(self) -> list[RequestRecord]:
         return [r for _, r in sorted(self.requests.items()) if r.status == RequestStatus.OPEN]

@@ -8,6 +8,9 @@
     flexledger offer withdraw N  withdraw (or, after an award, opt out of) an offer
     flexledger clear N           read, solve and commit a round's clearing
     flexledger verify N          recompute a round's clearing and compare with the commitment
+    flexledger award confirm N   the FSP confirms its awards of a final round (escrow locked)
+    flexledger settle N          settle a round's confirmed awards (operator)
+    flexledger balance ADDRESS   token balance and reliability record
     flexledger agent ...         device agent and meter simulator
     flexledger demo              the end-to-end demo on the embedded chain
 """
@@ -220,6 +223,56 @@ def verify_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: Mani
                                  + f"\nround {round_id}: {'matches the commitment' if d['ok'] else 'MISMATCH'}"))
     if not v.ok:
         raise typer.Exit(1)
+
+
+award_app = typer.Typer(help="Awards from the FSP's wallet.", no_args_is_help=True)
+app.add_typer(award_app, name="award")
+
+
+def _render_outcomes(rows: list[dict]) -> None:
+    t = Table("offer", "request", "status", "paid", "refunded", "penalty")
+    for r in rows:
+        t.add_row(str(r["offer_id"]), str(r["request_id"]), r["status"], f"{r['paid'] / 1e6:.6f}",
+                  f"{r['refunded'] / 1e6:.6f}", f"{r['penalty'] / 1e6:.6f}")
+    console.print(t)
+
+
+@award_app.command("confirm")
+def award_confirm(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: ManifestOpt = DEFAULT_MANIFEST,
+                  dev_account: Dev = None, keystore: Keystore = None, json_out: Json = False) -> None:
+    """Confirm all of this wallet's awards in a final round (locks each buyer's escrow)."""
+    from dataclasses import asdict
+
+    from ledger.settle_run import confirm_awards
+
+    ledger = attach(rpc, manifest)
+    rows = [asdict(o) for o in confirm_awards(ledger, signer(dev_account, keystore), round_id)]
+    emit(rows, json_out, _render_outcomes)
+
+
+@app.command("settle")
+def settle_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: ManifestOpt = DEFAULT_MANIFEST,
+               dev_account: Dev = None, keystore: Keystore = None, json_out: Json = False) -> None:
+    """Settle every confirmed award of a round whose activated slots are over (operator)."""
+    from dataclasses import asdict
+
+    from ledger.settle_run import settle_round
+
+    ledger = attach(rpc, manifest)
+    rows = [asdict(o) for o in settle_round(ledger, signer(dev_account, keystore), round_id)]
+    emit(rows, json_out, _render_outcomes)
+
+
+@app.command("balance")
+def balance_cmd(address: str, rpc: Rpc = "http://127.0.0.1:8545", manifest: ManifestOpt = DEFAULT_MANIFEST,
+                json_out: Json = False) -> None:
+    """Settlement-token balance and reliability record of an address."""
+    ledger = attach(rpc, manifest)
+    rel = ledger.settlement.reliability(address)
+    data = {"address": address, "balance": ledger.token.balance(address), "reliability": rel}
+    emit(data, json_out, lambda d: console.print(
+        f"{address}: {d['balance'] / 1e6:.6f} flxEUR; delivered {rel['deliveredWh']} of {rel['requestedWh']} Wh "
+        f"requested over {rel['settlements']} settlements, {rel['failures']} failures, {rel['optOuts']} opt-outs"))
 
 
 @app.command()

@@ -201,12 +201,17 @@ contract ClearingHouse is IClearingHouse {
         return ok ? abi.decode(ret, (uint16)) : 0;
     }
 
-    /// @dev The award names an offer that does not exist, is not live, or whose data the challenger
+    /// @dev The award names an offer that does not exist, was withdrawn or rejected, or whose data the challenger
     /// misstates (the last is the challenger's mistake, not a fault: it reverts).
     function _offerFault(Award calldata a, IMarket.FlexOffer calldata o) private view returns (Fault) {
         bytes32 stored = market.offerHash(a.offerId);
         if (stored == bytes32(0)) return Fault.UnknownOffer;
-        if (market.offerStatus(a.offerId) != IMarket.OfferStatus.Offered) return Fault.OfferNotLive;
+        IMarket.OfferStatus status = market.offerStatus(a.offerId);
+        // withdrawal and rejection are only possible before gate closure; later states come from
+        // this round's own awards, activations and settlement (or expiry) and are no fault
+        if (status == IMarket.OfferStatus.Withdrawn || status == IMarket.OfferStatus.Rejected) {
+            return Fault.OfferNotLive;
+        }
         if (market.hashOffer(a.offerId, _version(a.offerId), o) != stored) revert ClearingOfferMismatch(a.offerId);
         return Fault.None;
     }

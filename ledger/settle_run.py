@@ -1,0 +1,68 @@
+"""The operator's settlement run and the FSP's award confirmation, over a round's clearing.
+
+Award data is not stored on-chain (only leaves), so both recompute the round's clearing —
+deterministic, the same as `verify` — and match the tree against the commitment first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account.signers.local import LocalAccount
+
+from ledger.clearing_run import ClearingRun, run_clearing
+from ledger.errors import ContractRevert, LedgerError
+from ledger.settlement import Phase
+
+
+@dataclass
+class Outcome:
+    offer_id: int
+    request_id: int
+    leaf: str
+    status: str
+    paid: int = 0
+    refunded: int = 0
+    penalty: int = 0
+
+
+def committed_run(ledger, round_id: int) -> ClearingRun:
+    run = run_clearing(ledger, round_id)
+    if ledger.clearing.commitment(round_id).awards_root != run.tree.root:
+        raise LedgerError(f"round {round_id}: recomputed awards do not match the commitment (run `verify`)")
+    return run
+
+
+def confirm_awards(ledger, fsp: LocalAccount, round_id: int) -> list[Outcome]:
+    """Confirm every award of the round whose asset `fsp` owns (escrow is locked for each)."""
+    run = committed_run(ledger, round_id)
+    out = []
+    for award in run.tree.awards:
+        rec = run.state.offers[award.offer_id]
+        if rec.owner != fsp.address or ledger.clearing.is_confirmed(award):
+            continue
+        try:
+            ledger.clearing.confirm_award(fsp, award, run.tree.proof(award), rec.offer)
+            out.append(Outcome(award.offer_id, award.request_id, "0x" + award.leaf.hex(), "confirmed"))
+        except ContractRevert as exc:
+            out.append(Outcome(award.offer_id, award.request_id, "0x" + award.leaf.hex(), f"refused: {exc}"))
+    return out
+
+
+def settle_round(ledger, operator: LocalAccount, round_id: int) -> list[Outcome]:
+    """Settle every confirmed, unsettled award of the round whose time has come."""
+    run = committed_run(ledger, round_id)
+    out = []
+    for award in run.tree.awards:
+        phase = ledger.settlement.phase(award)
+        leaf = "0x" + award.leaf.hex()
+        if phase in (Phase.NONE, Phase.SETTLED):
+            out.append(Outcome(award.offer_id, award.request_id, leaf, phase.name.lower()))
+            continue
+        try:
+            ev = ledger.settlement.settle(operator, award, run.state.offers[award.offer_id].offer).event("Settled")
+            out.append(Outcome(award.offer_id, award.request_id, leaf, "settled", ev["paidToFsp"],
+                               ev["refundedToBuyer"], ev["penalty"]))
+        except ContractRevert as exc:
+            out.append(Outcome(award.offer_id, award.request_id, leaf, f"not yet: {exc.name}"))
+    return out
