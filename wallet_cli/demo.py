@@ -10,10 +10,14 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from agent import ManualClock, start_simulator
+import tempfile
+from pathlib import Path
+
+from agent import ManualClock, ReadingBuffer, start_simulator
 from agent.meter import ModbusMeter
 from agent.registers import DEFAULT_MAP
-from agent.signing import Domain, Measurement, sign_measurement, recover_signer
+from agent.runner import AgentRunner, AgentSettings
+from ledger.clearing_run import commit_run, run_clearing, verify_round_commitment
 from ledger.accounts import dev_account, new_account
 from ledger.backends import EmbeddedChain
 from ledger.errors import ContractRevert
@@ -23,6 +27,8 @@ from ledger.messages.aau import to_aau
 from ledger.messages.flex_request import Direction
 from ledger.registry import AssetKind, Role
 from ledger.round_state import rebuild_round, verify_round
+from ledger.settle_run import confirm_awards, settle_round
+from ledger.settlement import EURO, ChainSubmitter
 
 SLOT = 900
 
@@ -84,13 +90,14 @@ def run_demo(console: Console | None = None) -> dict:
 
     step(console, 5, "The FSP submits a portfolio of flex-offers in one transaction")
 
-    def offer(asset, up, slices, res, act, flex=2):
+    def offer(asset, up, slices, res, act, flex=2, baseline=1_500):
+        # the baseline is the asset's default profile; a heat pump can shed at most what it draws
         return FlexOffer(round_id=rid, asset_id=asset, earliest_start=start, latest_start=start + flex * SLOT,
-                         slices=tuple(Slice(min_wh=0, max_wh=up, baseline_wh=1_200) for _ in range(slices)),
+                         slices=tuple(Slice(min_wh=0, max_wh=up, baseline_wh=baseline) for _ in range(slices)),
                          total_min_wh=0, total_max_wh=up * slices, reservation_price=res, activation_price=act,
                          accept_before=config.gate_closure + SLOT, assign_before=config.gate_closure + SLOT)
 
-    portfolio = [offer(assets[0], 1_400, 4, 2_000, 180_000), offer(assets[1], 2_000, 6, 1_000, 220_000),
+    portfolio = [offer(assets[0], 1_200, 4, 2_000, 180_000), offer(assets[1], 2_000, 6, 1_000, 220_000),
                  offer(assets[1], 1_500, 4, 3_000, 150_000, flex=4)]
     ids = m.submit_offers(fsp, portfolio)
     for oid, o in zip(ids, portfolio):
@@ -104,9 +111,9 @@ def run_demo(console: Console | None = None) -> dict:
         m.submit_offer(fsp, offer(assets[2], 500, 4, 1_000, 1), precheck=False)
     except ContractRevert as exc:
         console.print(f"  refused on-chain: {exc}")
-    updated = offer(assets[0], 1_500, 4, 2_000, 170_000)
+    updated = offer(assets[0], 1_300, 4, 2_000, 170_000)
     m.update_offer(fsp, ids[0], updated)
-    console.print(f"  offer {ids[0]} updated to version {m.offer_version(ids[0])} (cheaper, 1500 Wh per slice)")
+    console.print(f"  offer {ids[0]} updated to version {m.offer_version(ids[0])} (cheaper, 1300 Wh per slice)")
     m.withdraw_offer(fsp, ids[2])
     console.print(f"  offer {ids[2]} withdrawn before gate closure (free)")
     doc = to_aau(updated, offer_id=ids[0])
@@ -131,20 +138,89 @@ def run_demo(console: Console | None = None) -> dict:
     console.print(f"  offer accumulator {state.offer_acc.hex()[:16]}… over {state.offer_count} submissions "
                   f"= the contract's (checked)")
 
-    step(console, 7, "A device agent reads its meter over Modbus TCP and signs the reading (EIP-712)")
-    clock = ManualClock(start)
-    with start_simulator("heat_pump", seed=1, clock=clock) as sim:
+    step(console, 7, "Clearing off-chain (HiGHS), committed on-chain with a bond")
+    run = run_clearing(ledger, rid)
+    commit_run(ledger, operator, run)
+    t = Table("request", "price EUR/kWh", "met Wh", "unmet Wh", title=f"round {rid} cleared: {len(run.tree)} awards")
+    for r in run.result.requests:
+        t.add_row(str(r["request_id"]), f"{r['price'] / 1e6:.3f}", str(sum(r["met"])), str(sum(r["unmet"])))
+    console.print(t)
+    for aw in run.tree.awards:
+        console.print(f"  award: offer {aw.offer_id} → request {aw.request_id}, start slot {aw.start_slot}, "
+                      f"portion {list(aw.portion)} Wh, value {aw.value(SLOT) / 1e6:.4f} EUR")
+    console.print(f"  committed root {run.tree.root.hex()[:16]}…, total cost {run.total_cost / 1e6:.4f} EUR, "
+                  f"bond {ledger.clearing.min_bond() // 10**18} ETH")
+
+    step(console, 8, "An auditor recomputes the clearing in its own reader and attests on-chain")
+    auditor_view = Ledger(chain, ledger.manifest)
+    v = verify_round_commitment(auditor_view, rid)
+    ledger.clearing.attest(auditor, rid, v.recomputed_root)
+    console.print("  " + ", ".join(f"{k} {'✓' if ok else '✗'}" for k, ok in v.matches.items()))
+    a0 = run.tree.awards[0]
+    try:
+        ledger.clearing.challenge(auditor, a0, run.tree.proof(a0), run.state.offers[a0.offer_id].offer,
+                                  run.state.requests[a0.request_id].request)
+    except ContractRevert as exc:
+        console.print(f"  a challenge of a correct award fails: {exc.name}; the bond stays with the operator")
+
+    step(console, 9, "After the challenge window the FSP confirms its awards; buyers' escrow is locked")
+    for buyer in (dso, tso):
+        ledger.token.mint(admin, buyer.address, 1_000 * EURO)
+        ledger.token.approve(buyer, ledger.settlement.address, 2**256 - 1)
+    chain.advance_time(config.challenge_window)
+    for o in confirm_awards(ledger, fsp, rid):
+        console.print(f"  offer {o.offer_id} → request {o.request_id}: {o.status}")
+    console.print(f"  escrow held by the settlement contract: "
+                  f"{ledger.token.balance(ledger.settlement.address) / EURO:.4f} EUR")
+
+    step(console, 10, "Activation: the buyer activates; the device agent drives the Modbus setpoint and signs")
+    hp_awards = [aw for aw in run.tree.awards if run.state.offers[aw.offer_id].offer.asset_id == assets[0]]
+    award = hp_awards[0]
+    buyer = dso if award.request_id == dso_req else tso
+    active = [i for i, p in enumerate(award.portion) if p]
+    first, count = active[0], active[-1] - active[0] + 1
+    ledger.settlement.activate(buyer, award, first, count)
+    ledger.settlement.opt_in(fsp, award)
+    hp_offer = run.state.offers[award.offer_id].offer
+    slot_of = lambda i: config.slot_start(award.start_slot + i)  # noqa: E731
+    console.print(f"  {'DSO' if buyer is dso else 'TSO'} activated slices {first}..{first + count - 1} of offer "
+                  f"{award.offer_id}; the FSP opted in")
+    clock = ManualClock(slot_of(first) - 2 * SLOT)
+    with tempfile.TemporaryDirectory() as tmp, \
+            start_simulator("heat_pump", seed=1, clock=clock, initial_wh=2_000_000) as sim:
         meter = ModbusMeter("127.0.0.1", sim.port, DEFAULT_MAP, clock=clock)
-        first = meter.read().energy_wh
-        clock.advance(SLOT)
-        energy = meter.read().energy_wh - first
+        runner = AgentRunner(AgentSettings(asset_id=assets[0], chain_id=chain.chain_id,
+                                           verifying_contract=ledger.settlement.address, slot_len=SLOT),
+                             meter=meter, buffer=ReadingBuffer(Path(tmp) / "agent.sqlite", assets[0]),
+                             private_key=devices[0].key, submitter=ChainSubmitter(ledger.settlement, fsp),
+                             clock=clock)
+        for i in range(first, first + count):
+            # consume baseline − awarded: UP on a heat pump means drawing less than its baseline
+            target_wh = hp_offer.slices[i].baseline_wh - award.portion[i]
+            runner.activate([slot_of(i)], target_wh * 3600 // SLOT)
+        while clock.now() <= slot_of(first + count):
+            if chain.now() < clock.now():
+                chain.advance_time(int(clock.now()) - chain.now())
+            for r in runner.step():
+                console.print(f"  signed reading: slot {r.slot_start} seq {r.seq}: {r.energy_wh} Wh "
+                              f"(device {devices[0].address[:10]}…)")
+            clock.advance(SLOT)
         meter.close()
-    domain = Domain(chain_id=chain.chain_id,
-                    verifying_contract=ledger.manifest.address("Market"))  # Settlement contract: next
-    signed = sign_measurement(Measurement(asset_id=assets[0], slot_start=start, energy_wh=energy, seq=1),
-                              domain, devices[0].key)
-    console.print(f"  meter on 127.0.0.1:{sim.port}: {energy} Wh in the first slot; "
-                  f"signature recovers to device {recover_signer(signed.digest, signed.signature)[:10]}… (asset {assets[0]})")
+    console.print(f"  Modbus meter on 127.0.0.1:{sim.port}; every reading acknowledged by the chain: "
+                  f"{runner.buffer.pending_count() == 0}")
+
+    step(console, 11, "Settlement: verified readings against the baseline, tolerance band, payment")
+    chain.advance_time(config.delivery_end - chain.now())
+    rows = settle_round(ledger, operator, rid)
+    t = Table("offer", "request", "status", "paid EUR", "refunded EUR", "penalty EUR")
+    for o in rows:
+        t.add_row(str(o.offer_id), str(o.request_id), o.status, f"{o.paid / EURO:.4f}", f"{o.refunded / EURO:.4f}",
+                  f"{o.penalty / EURO:.4f}")
+    console.print(t)
+    rel = ledger.settlement.reliability(fsp.address)
+    console.print(f"  FSP balance {ledger.token.balance(fsp.address) / EURO:.4f} EUR; reliability: delivered "
+                  f"{rel['deliveredWh']} of {rel['requestedWh']} Wh activated, {rel['failures']} failures")
 
     console.rule("[bold green]done")
-    return {"round": rid, "offers": ids, "offer_acc": state.offer_acc, "energy_wh": energy}
+    return {"round": rid, "offers": ids, "offer_acc": state.offer_acc, "awards": len(run.tree),
+            "verified": v.ok, "settled": rows, "fsp_balance": ledger.token.balance(fsp.address)}
