@@ -69,6 +69,11 @@ def run_size(n: int, direct: bool) -> None:
         print(f"{label} solve                 {fmt_target(r['solve'], target)}"
               f"   [{r['info'].get('candidates')} candidates, {r['info'].get('columns')} columns,"
               f" {r['info'].get('rows')} rows]")
+        i = r["info"]
+        print(f"{label}   of which: aggregate {i['seconds_aggregate']:.2f} s, start heuristic"
+              f" {i['seconds_candidates']:.2f} s, build model {i['seconds_build_model']:.2f} s,"
+              f" HiGHS {i['seconds_highs']:.2f} s, integer repair {i['seconds_integer_repair']:.2f} s,"
+              f" disaggregate {i['seconds_disaggregate']:.2f} s")
         print(f"{label} commit prep           {r['prep']:7.2f} s   (canonicalise + prices + awards hash"
               f" + JSON: {r['awards']:,} awards, {r['bytes'] / 1e6:.1f} MB)")
         print(f"{label} clear total           {fmt_target(r['solve'] + r['prep'], target)}")

@@ -15,6 +15,7 @@ Design reasoning
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,11 +103,14 @@ def _highs(opts: dict[str, Any], mip: bool) -> highspy.Highs:
 
 def solve_candidates(rnd: RoundInput, cand: Candidates, opts: dict[str, Any]) -> Awards:
     mip = opts["mode"] == "mip"
+    t0 = time.perf_counter()
     m: Model = build_model(rnd, cand, penalty=float(opts["unmet_penalty"]), mip=mip)
     h = _highs(opts, mip)
     if h.passModel(m.lp) != highspy.HighsStatus.kOk:
         raise SolverError("HiGHS rejected the model")
+    t1 = time.perf_counter()
     h.run()
+    t2 = time.perf_counter()
     st = h.getModelStatus()
     if st == highspy.HighsModelStatus.kInfeasible:
         raise InfeasibleRound("no feasible clearing even with unmet slack (must-deliver offers vs limits)")
@@ -135,7 +139,9 @@ def solve_candidates(rnd: RoundInput, cand: Candidates, opts: dict[str, Any]) ->
     aw = Awards(cand.offer[c], cand.start[c], i, r, e, met, need, dual,
                 0.0 if empty else float(h.getInfo().objective_function_value), h.modelStatusToString(st),
                 cand.excluded,
-                {"columns": m.lp.num_col_, "rows": m.lp.num_row_, "candidates": cand.n})
+                {"columns": m.lp.num_col_, "rows": m.lp.num_row_, "candidates": cand.n,
+                 "seconds_build_model": t1 - t0, "seconds_highs": t2 - t1,
+                 "seconds_integer_repair": time.perf_counter() - t2})
     check_awards(rnd, aw)
     return aw
 
@@ -197,13 +203,19 @@ def clear_round(rnd: RoundInput, options: dict[str, Any] | None = None):
     opts = validate_options(options)
     agg: Aggregation | None = None
     solved = rnd
+    t0 = time.perf_counter()
     if opts["aggregate"]:
         agg = aggregate(rnd.offers, rnd.slot_len, opts["tolerances"])
         solved = RoundInput(rnd.round_id, rnd.slot_len, rnd.n_slots, agg.offers, rnd.requests,
                             rnd.zone_limits, rnd.sensitivities)
+    t1 = time.perf_counter()
     cand = all_starts(solved) if opts["mode"] == "mip" else choose_starts(solved, float(opts["cover"]))
+    t2 = time.perf_counter()
     aw = solve_candidates(solved, cand, opts)
+    t3 = time.perf_counter()
     if agg is not None:
         from .disaggregation import expand_awards
         aw = expand_awards(agg, aw)
+    aw.info.update({"seconds_aggregate": t1 - t0, "seconds_candidates": t2 - t1,
+                    "seconds_disaggregate": time.perf_counter() - t3})
     return aw, agg, opts

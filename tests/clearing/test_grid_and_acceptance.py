@@ -81,3 +81,21 @@ def test_an_offer_is_never_sold_twice_across_dso_and_tso_requests():
     assert sum(a.portion[0] for a in res.awards) == 500 == res.awards[0].schedule[0]
     assert sum(sum(r["unmet"]) for r in res.requests) == 300
     assert_result_valid(rnd, res)
+
+
+def test_a_grid_row_that_even_zero_activation_breaks_raises_infeasible_round():
+    import pytest
+
+    from clearing import InfeasibleRound
+
+    rnd = RoundInput.from_dicts(1, [_offer(1, 1, 0, 0, [1000], 1000, 100_000)], [_req(9, 0, 1, [4000])],
+                                n_slots=1, sensitivities=[{"coeffs": {1: 1.0}, "limit_wh": [-100]}])
+    with pytest.raises(InfeasibleRound):
+        clear(rnd)
+
+
+def test_presolve_on_gives_the_same_awards_as_the_default():
+    rnd = RoundInput.from_dicts(
+        1, [_offer(1, 1, 0, 0, [1000], 1000, 100_000), _offer(2, 2, 0, 0, [1000], 1000, 200_000)],
+        [_req(9, 0, 1, [4000])], n_slots=1, sensitivities=[{"coeffs": {1: 1.0, 2: 0.5}, "limit_wh": [600]}])
+    assert clear(rnd, {"presolve": "on"}).awards == clear(rnd).awards
