@@ -18,8 +18,15 @@ contract Market is IMarket {
     bytes32 private constant DSO_ROLE = keccak256("DSO");
     bytes32 private constant TSO_ROLE = keccak256("TSO");
     uint256 private constant MAX_VERSION = 255;
+    bytes32 private constant OFFER_SUBMITTED = keccak256("OfferSubmitted(uint64,uint64,address,uint16,bytes32,bytes)");
+    bytes32 private constant OFFER_UPDATED = keccak256("OfferUpdated(uint64,uint64,address,uint16,bytes32,bytes)");
 
     IRegistry public immutable registry;
+    // SWAR masks for `_scan2` (triplet lanes of 48 bits, t = 0..4): bit 48t; 0x8000 in every
+    // 16-bit field; the max field of each lane
+    uint256 private immutable _LANES;
+    uint256 private immutable _BIAS;
+    uint256 private immutable _MAX_MASK;
 
     mapping(uint64 roundId => Round) private _rounds;
     mapping(uint64 requestId => bytes32) private _requestHashes;
@@ -39,6 +46,10 @@ contract Market is IMarket {
 
     constructor(IRegistry registry_) {
         registry = registry_;
+        uint256 lanes = 0x1000000000001000000000001000000000001000000000001;
+        _LANES = lanes;
+        _BIAS = lanes * 0x800080008000;
+        _MAX_MASK = lanes * 0xffff0000;
     }
 
     // ---- rounds -----------------------------------------------------------------------
@@ -118,7 +129,7 @@ contract Market is IMarket {
     /// Requirements: see `_check`. Emits OfferSubmitted.
     function submitOffer(FlexOffer calldata o) external returns (uint64 offerId) {
         _checkActive(msg.sender);
-        bytes memory err = _check(o, _loadAsset(o.assetId));
+        bytes memory err = _check(o);
         if (err.length != 0) _revertWith(err);
         offerId = ++offerCount;
         _record(offerId, 1, o);
@@ -134,9 +145,10 @@ contract Market is IMarket {
         uint256 scratch;
         assembly ("memory-safe") { scratch := mload(0x40) }
         for (uint256 i; i < offers.length; ++i) {
-            bytes memory err = _check(offers[i], _loadAsset(offers[i].assetId));
+            FlexOffer calldata o = offers[i];
+            bytes memory err = _check(o);
             if (err.length != 0) revert MarketBatchRejected(i, err);
-            _record(++id, 1, offers[i]);
+            _record(++id, 1, o);
             // nothing allocated for offer i is used again: reuse the memory (expansion is quadratic)
             assembly ("memory-safe") { mstore(0x40, scratch) }
         }
@@ -154,7 +166,7 @@ contract Market is IMarket {
         }
         if (version >= MAX_VERSION) revert MarketTooManyVersions(offerId);
         _checkActive(msg.sender);
-        bytes memory err = _check(next, _loadAsset(next.assetId));
+        bytes memory err = _check(next);
         if (err.length != 0) _revertWith(err);
         _record(offerId, version + 1, next);
     }
@@ -269,29 +281,77 @@ contract Market is IMarket {
 
     // ---- internals --------------------------------------------------------------------
 
+    /// @dev Stores the hash, folds it into the round accumulator and emits the event. The event
+    /// payload (ABI: version, hash, bytes data) and the hash preimage (offerId ‖ version ‖ roundId
+    /// ‖ data) share one memory buffer: the preimage's 18-byte prefix sits in the tail of the
+    /// length word until the hash is taken. Memory is used past the free pointer and not kept.
     function _record(uint64 offerId, uint16 version, FlexOffer calldata o) private {
-        bytes memory data = packOffer(o);
-        bytes32 h = keccak256(abi.encodePacked(offerId, version, o.roundId, data));
+        bytes calldata sl = o.slices;
+        uint64 roundId = o.roundId;
+        bytes32 h;
+        uint256 p;
+        uint256 size;
+        assembly ("memory-safe") {
+            p := mload(0x40)
+            let d := add(p, 0x80)
+            // the nine fixed fields after roundId, 8 bytes each (clean: `_check` ran first)
+            mstore(d, shl(192, calldataload(add(o, 0x20))))
+            mstore(add(d, 8), shl(192, calldataload(add(o, 0x40))))
+            mstore(add(d, 16), shl(192, calldataload(add(o, 0x60))))
+            mstore(add(d, 24), shl(192, calldataload(add(o, 0x80))))
+            mstore(add(d, 32), shl(192, calldataload(add(o, 0xa0))))
+            mstore(add(d, 40), shl(192, calldataload(add(o, 0xc0))))
+            mstore(add(d, 48), shl(192, calldataload(add(o, 0xe0))))
+            mstore(add(d, 56), shl(192, calldataload(add(o, 0x100))))
+            mstore(add(d, 64), shl(192, calldataload(add(o, 0x120))))
+            let len := add(72, sl.length)
+            calldatacopy(add(d, 72), sl.offset, sl.length)
+            mstore(add(d, len), 0)
+            mstore(add(p, 0x60), or(shl(80, offerId), or(shl(64, version), roundId)))
+            h := keccak256(add(p, 0x6e), add(len, 18))
+            mstore(p, version)
+            mstore(add(p, 0x20), h)
+            mstore(add(p, 0x40), 0x60)
+            mstore(add(p, 0x60), len)
+            size := add(0x80, and(add(len, 31), not(31)))
+        }
         _offerHashes[offerId] = h;
-        uint256 shift = (offerId & 15) * 16;
-        uint256 word = _offerWords[offerId >> 4] & ~(uint256(0xffff) << shift);
-        _offerWords[offerId >> 4] = word | ((uint256(version) << 8 | uint256(OfferStatus.Offered)) << shift);
-        Round storage r = _rounds[o.roundId];
-        r.offerAcc = keccak256(abi.encodePacked(r.offerAcc, h));
+        // status word: (version << 8 | status) XOR 0x0101, so a fresh (version 1, Offered) offer
+        // leaves its 16 bits zero and costs no write at all
+        if (version != 1) {
+            uint256 shift = (offerId & 15) * 16;
+            uint256 word = _offerWords[offerId >> 4] & ~(uint256(0xffff) << shift);
+            _offerWords[offerId >> 4] = word | (((uint256(version) << 8 | uint256(OfferStatus.Offered)) ^ 0x0101) << shift);
+        }
+        Round storage r = _rounds[roundId];
+        r.offerAcc = _fold(r.offerAcc, h);
         r.offerCount += 1;
-        if (version == 1) emit OfferSubmitted(o.roundId, offerId, msg.sender, version, h, data);
-        else emit OfferUpdated(o.roundId, offerId, msg.sender, version, h, data);
+        bytes32 topic = version == 1 ? OFFER_SUBMITTED : OFFER_UPDATED;
+        assembly ("memory-safe") {
+            log4(p, size, topic, roundId, offerId, caller())
+        }
     }
 
+    function _fold(bytes32 acc, bytes32 h) private pure returns (bytes32 out) {
+        assembly ("memory-safe") {
+            mstore(0, acc)
+            mstore(0x20, h)
+            out := keccak256(0, 0x40)
+        }
+    }
+
+    /// @dev Unknown offers read as (None, 0); stored bits are XOR 0x0101 (see `_record`).
     function _slot(uint64 offerId) private view returns (OfferStatus status, uint16 version) {
-        uint256 bits = (_offerWords[offerId >> 4] >> ((offerId & 15) * 16)) & 0xffff;
+        if (_offerHashes[offerId] == bytes32(0)) return (OfferStatus.None, 0);
+        uint256 bits = ((_offerWords[offerId >> 4] >> ((offerId & 15) * 16)) & 0xffff) ^ 0x0101;
         status = OfferStatus(bits & 0xff);
         version = uint16(bits >> 8);
     }
 
     function _setStatus(uint64 offerId, OfferStatus from, OfferStatus to) private {
         uint256 shift = (offerId & 15) * 16;
-        _offerWords[offerId >> 4] = (_offerWords[offerId >> 4] & ~(uint256(0xff) << shift)) | (uint256(to) << shift);
+        _offerWords[offerId >> 4] =
+            (_offerWords[offerId >> 4] & ~(uint256(0xff) << shift)) | ((uint256(to) ^ 1) << shift);
         emit OfferStatusChanged(offerId, from, to, msg.sender);
     }
 
@@ -325,43 +385,103 @@ contract Market is IMarket {
         if (!registry.isActive(account)) revert MarketParticipantInactive(account);
     }
 
-    function _loadAsset(uint64 assetId) private view returns (IRegistry.AssetCore memory) {
-        return registry.assetCore(assetId);
+    /// @dev Registry.assetWords(assetId) by a raw static call: two words, no struct decoding.
+    function _assetWords(uint64 assetId) private view returns (uint256 w0, uint256 w1) {
+        address reg = address(registry);
+        bytes4 sel = IRegistry.assetWords.selector;
+        assembly ("memory-safe") {
+            mstore(0, sel)
+            mstore(4, assetId)
+            if iszero(staticcall(gas(), reg, 0, 0x24, 0, 0x40)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            if lt(returndatasize(), 0x40) { revert(0, 0) }
+            w0 := mload(0)
+            w1 := mload(0x20)
+        }
+    }
+
+    // calldata offsets of the FlexOffer head words
+    uint256 private constant F_ROUND = 0x00;
+    uint256 private constant F_ASSET = 0x20;
+    uint256 private constant F_EARLIEST = 0x40;
+    uint256 private constant F_LATEST = 0x60;
+    uint256 private constant F_TOTAL_MIN = 0x80;
+    uint256 private constant F_TOTAL_MAX = 0xa0;
+    uint256 private constant F_ACCEPT = 0x100;
+    uint256 private constant F_ASSIGN = 0x120;
+
+    /// @dev Reverts (empty data, as the ABI decoder would) unless the ten head words of `o`
+    /// are clean uint64/int64 values; after this, `_w` may read them raw.
+    function _requireClean(FlexOffer calldata o) private pure {
+        assembly ("memory-safe") {
+            let dirty := or(shr(64, calldataload(o)), shr(64, calldataload(add(o, 0x20))))
+            dirty := or(dirty, or(shr(64, calldataload(add(o, 0x40))), shr(64, calldataload(add(o, 0x60)))))
+            let v := calldataload(add(o, 0x80))
+            dirty := or(dirty, xor(signextend(7, v), v))
+            v := calldataload(add(o, 0xa0))
+            dirty := or(dirty, xor(signextend(7, v), v))
+            dirty := or(dirty, or(shr(64, calldataload(add(o, 0xc0))), shr(64, calldataload(add(o, 0xe0)))))
+            dirty := or(dirty, or(shr(64, calldataload(add(o, 0x100))), shr(64, calldataload(add(o, 0x120)))))
+            if dirty { revert(0, 0) }
+        }
+    }
+
+    /// @dev A head word of `o`, raw (see `_requireClean`); int64 fields come sign-extended.
+    function _w(FlexOffer calldata o, uint256 field) private pure returns (uint256 v) {
+        assembly ("memory-safe") { v := calldataload(add(o, field)) }
     }
 
     /// @dev Every submission rule; returns the ABI-encoded error of the first broken one, or "".
-    function _check(FlexOffer calldata o, IRegistry.AssetCore memory a) private view returns (bytes memory) {
-        if (a.owner == address(0)) return abi.encodeWithSelector(MarketUnknownAsset.selector, o.assetId);
-        if (a.owner != msg.sender) return abi.encodeWithSelector(MarketNotAssetOwner.selector, o.assetId, msg.sender);
-        if (a.suspended) return abi.encodeWithSelector(MarketAssetSuspended.selector, o.assetId);
-        if (!a.gridPrequalified) return abi.encodeWithSelector(MarketAssetNotPrequalified.selector, o.assetId);
-        RoundConfig storage c = _rounds[o.roundId].config;
+    function _check(FlexOffer calldata o) private view returns (bytes memory) {
+        _requireClean(o);
+        uint64 assetId = uint64(_w(o, F_ASSET));
+        (uint256 w0, uint256 w1) = _assetWords(assetId);
+        address owner = address(uint160(w0));
+        if (owner == address(0)) return abi.encodeWithSelector(MarketUnknownAsset.selector, assetId);
+        if (owner != msg.sender) return abi.encodeWithSelector(MarketNotAssetOwner.selector, assetId, msg.sender);
+        if ((w0 >> 240) & 0xff != 0) return abi.encodeWithSelector(MarketAssetSuspended.selector, assetId);
+        if ((w0 >> 232) & 0xff == 0) return abi.encodeWithSelector(MarketAssetNotPrequalified.selector, assetId);
+        uint64 roundId = uint64(_w(o, F_ROUND));
+        RoundConfig storage c = _rounds[roundId].config;
         uint256 slotLen = c.slotLen;
-        if (slotLen == 0) return abi.encodeWithSelector(MarketUnknownRound.selector, o.roundId);
+        if (slotLen == 0) return abi.encodeWithSelector(MarketUnknownRound.selector, roundId);
         if (block.timestamp >= c.gateClosure) {
-            return abi.encodeWithSelector(MarketGateClosed.selector, o.roundId, c.gateClosure, uint64(block.timestamp));
+            return abi.encodeWithSelector(MarketGateClosed.selector, roundId, c.gateClosure, uint64(block.timestamp));
         }
-        (bytes memory err, uint256 n) = _checkSlices(o, a, slotLen);
+        (bytes memory err, uint256 n) = _checkSlices(o, w1, slotLen);
         if (err.length != 0) return err;
+        return _checkWindow(o, c, n, slotLen);
+    }
+
+    /// @dev Window inside the round and slot aligned; deadlines after gate closure, in order,
+    /// and no later than the latest start.
+    function _checkWindow(FlexOffer calldata o, RoundConfig storage c, uint256 n, uint256 slotLen)
+        private view returns (bytes memory)
+    {
         uint256 start = c.deliveryStart;
-        if (o.earliestStart < start || o.latestStart < start
-            || (o.earliestStart - start) % slotLen != 0 || (o.latestStart - start) % slotLen != 0) {
-            return abi.encodeWithSelector(MarketWindowNotAligned.selector, o.earliestStart, o.latestStart);
+        uint256 earliest = _w(o, F_EARLIEST);
+        uint256 latest = _w(o, F_LATEST);
+        if (earliest < start || latest < start || (earliest - start) % slotLen != 0 || (latest - start) % slotLen != 0) {
+            return abi.encodeWithSelector(MarketWindowNotAligned.selector, uint64(earliest), uint64(latest));
         }
-        uint256 end = uint256(o.latestStart) + n * slotLen;
-        if (o.latestStart < o.earliestStart || end > start + uint256(c.slotCount) * slotLen) {
-            return abi.encodeWithSelector(MarketWindowOutsideRound.selector, o.earliestStart, o.latestStart, end);
+        uint256 end = latest + n * slotLen;
+        if (latest < earliest || end > start + uint256(c.slotCount) * slotLen) {
+            return abi.encodeWithSelector(MarketWindowOutsideRound.selector, uint64(earliest), uint64(latest), end);
         }
-        if (o.acceptBefore <= c.gateClosure || o.assignBefore < o.acceptBefore || o.assignBefore > o.latestStart) {
-            return abi.encodeWithSelector(MarketInvalidDeadlines.selector, o.acceptBefore, o.assignBefore);
+        uint256 accept = _w(o, F_ACCEPT);
+        uint256 assign = _w(o, F_ASSIGN);
+        if (accept <= c.gateClosure || assign < accept || assign > latest) {
+            return abi.encodeWithSelector(MarketInvalidDeadlines.selector, uint64(accept), uint64(assign));
         }
         return "";
     }
 
     /// @dev Slice decoding and bounds: non-empty, min ≤ max, within the asset's (conditional)
-    /// power in each direction, totals reachable by some profile.
-    function _checkSlices(FlexOffer calldata o, IRegistry.AssetCore memory a, uint256 slotLen)
-        private pure returns (bytes memory, uint256 n)
+    /// power in each direction, totals reachable by some profile. `w1` is the asset's power word.
+    function _checkSlices(FlexOffer calldata o, uint256 w1, uint256 slotLen)
+        private view returns (bytes memory, uint256 n)
     {
         bytes calldata s = o.slices;
         uint256 width = s.length == 0 ? 0 : uint8(s[0]);
@@ -370,15 +490,19 @@ contract Market is IMarket {
         }
         n = (s.length - 1) / (3 * width);
         if (n == 0) return (abi.encodeWithSelector(MarketEmptyProfile.selector), 0);
-        if (o.totalMinWh > o.totalMaxWh) {
-            return (abi.encodeWithSelector(MarketInvertedTotals.selector, o.totalMinWh, o.totalMaxWh), n);
+        int256 totalMin = int256(_w(o, F_TOTAL_MIN));
+        int256 totalMax = int256(_w(o, F_TOTAL_MAX));
+        if (totalMin > totalMax) {
+            return (abi.encodeWithSelector(MarketInvertedTotals.selector, int64(totalMin), int64(totalMax)), n);
         }
-        int256 upWh = int256(uint256(_effective(a.maxUpW, a.limitUpW)) * slotLen / 3600);
-        int256 downWh = -int256(uint256(_effective(a.maxDownW, a.limitDownW)) * slotLen / 3600);
-        (int256 sumMin, int256 sumMax, uint256 bad) = _scan(s, width, n, upWh, downWh);
+        int256 upWh = int256(uint256(_effective(uint64(w1), uint64(w1 >> 128))) * slotLen / 3600);
+        int256 downWh = -int256(uint256(_effective(uint64(w1 >> 64), uint64(w1 >> 192))) * slotLen / 3600);
+        (int256 sumMin, int256 sumMax, uint256 bad) =
+            width == 2 ? _scan2(s, n, upWh, downWh) : _scan(s, width, n, upWh, downWh);
         if (bad != 0) return (_sliceError(s, width, n, upWh, downWh), n);
-        if (sumMin > o.totalMaxWh || sumMax < o.totalMinWh) {
-            return (abi.encodeWithSelector(MarketTotalsUnreachable.selector, sumMin, sumMax, o.totalMinWh, o.totalMaxWh), n);
+        if (sumMin > totalMax || sumMax < totalMin) {
+            return (abi.encodeWithSelector(MarketTotalsUnreachable.selector, sumMin, sumMax, int64(totalMin),
+                                           int64(totalMax)), n);
         }
         return ("", n);
     }
@@ -399,6 +523,80 @@ contract Market is IMarket {
                 sumMin := add(sumMin, lo)
                 sumMax := add(sumMax, hi)
             }
+        }
+    }
+
+    /// @dev `_scan` for 2-byte slices, five slices per calldata word (SWAR). Offset binary (XOR
+    /// 0x8000 per 16-bit field: v + 32768, so unsigned order = signed order) puts each triplet
+    /// (min, max, baseline) of a 30-byte word in its own 48-bit lane; a guard bit above each
+    /// lane's max field stays set in (x | G) - y iff x >= y, which checks min <= max, max <= up
+    /// and min >= down for five slices at once. Sums accumulate per lane (no carry between lanes)
+    /// and are unbiased at the end. Missing triplets of the last word read as 0 (biased 0x8000),
+    /// which pass every check (down <= 0 <= up) and add nothing. The wide masks are immutables:
+    /// as literals the optimizer reloads them with CODECOPY inside the loop.
+    function _scan2(bytes calldata s, uint256 n, int256 upWh, int256 downWh)
+        private view returns (int256 sumMin, int256 sumMax, uint256 bad)
+    {
+        uint256 lanes = _LANES;
+        uint256 upL;
+        uint256 k3;
+        uint256 start;
+        assembly ("memory-safe") {
+            let up := add(upWh, 0x8000)
+            if sgt(up, 0xffff) { up := 0xffff }
+            let down := add(downWh, 0x8000)
+            if slt(down, 0) { down := 0 }
+            upL := mul(lanes, or(shl(16, up), 0x100000000))   // G + up, per lane
+            k3 := mul(lanes, sub(0x100000000, shl(16, down))) // G - down, per lane
+            start := add(s.offset, 1)
+        }
+        return _swar(start, n, upL, k3);
+    }
+
+    /// @dev The SWAR pass of `_scan2` over n slices from calldata offset `ptr`. The (never taken)
+    /// self-call makes it recursive, so the optimizer keeps it out of the big validation
+    /// function, where stack pressure made it spill or recompute values inside the loop; the
+    /// return variables double as the accumulators for the same reason.
+    function _swar(uint256 ptr, uint256 n, uint256 upL, uint256 k3)
+        private view returns (int256 sumMin, int256 sumMax, uint256 bad)
+    {
+        if (n > type(uint128).max) return _swar(ptr, n >> 1, upL, k3);
+        uint256 bias = _BIAS;
+        uint256 maxMask = _MAX_MASK;
+        uint256 guard = _LANES << 32;
+        assembly ("memory-safe") {
+            bad := guard // the running AND of the guard bits until the end
+            for { let end := add(ptr, mul(div(n, 5), 30)) } lt(ptr, end) { ptr := add(ptr, 30) } {
+                let x := xor(shr(16, calldataload(ptr)), bias)
+                let hi := and(x, maxMask)
+                let lo := and(shr(16, x), maxMask)
+                bad := and(bad, and(and(sub(or(hi, guard), lo), sub(upL, hi)), add(lo, k3)))
+                sumMin := add(sumMin, lo)
+                sumMax := add(sumMax, hi)
+            }
+            let r := mod(n, 5)
+            if r {
+                let x := xor(shr(sub(256, mul(48, r)), calldataload(ptr)), bias)
+                let hi := and(x, maxMask)
+                let lo := and(shr(16, x), maxMask)
+                bad := and(bad, and(and(sub(or(hi, guard), lo), sub(upL, hi)), add(lo, k3)))
+                sumMin := add(sumMin, lo)
+                sumMax := add(sumMax, hi)
+            }
+            bad := iszero(eq(and(bad, guard), guard))
+        }
+        sumMin = _unlane(uint256(sumMin), n);
+        sumMax = _unlane(uint256(sumMax), n);
+    }
+
+    /// @dev Sum of the five 48-bit lane sums at bits 48t+16, less the offset-binary bias of every
+    /// lane read (whole words: n rounded up to a multiple of 5).
+    function _unlane(uint256 acc, uint256 n) private pure returns (int256 sum) {
+        assembly ("memory-safe") {
+            let m := 0xffffffffffff
+            sum := sub(add(add(add(and(shr(16, acc), m), and(shr(64, acc), m)),
+                add(and(shr(112, acc), m), and(shr(160, acc), m))), shr(208, acc)),
+                mul(div(add(n, 4), 5), mul(5, 0x8000)))
         }
     }
 

@@ -239,6 +239,17 @@ contract Registry is AccessControl, IRegistry {
                       a.limitUpW, a.limitDownW);
     }
 
+    /// @notice The two storage words of an asset that offer validation reads, raw (cheap to
+    /// return and decode): w0 = owner | zoneId << 160 | kind << 224 | gridPrequalified << 232 |
+    /// suspended << 240; w1 = maxUpW | maxDownW << 64 | limitUpW << 128 | limitDownW << 192.
+    function assetWords(uint64 assetId) external view returns (uint256 w0, uint256 w1) {
+        Asset storage a = _assets[assetId];
+        assembly ("memory-safe") {
+            w0 := sload(a.slot)
+            w1 := sload(add(a.slot, 1))
+        }
+    }
+
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool) {
         return _productPrequal[assetId][buyer][product];
     }
