@@ -56,9 +56,10 @@ def fmt_target(value: float, target: float | None) -> str:
     return f"{value:7.2f} s  (target <= {target:.0f} s: {'met' if value <= target else 'MISSED'})"
 
 
-def run_size(n: int, direct: bool) -> None:
-    print(f"\n== {n:,} offers x 96 slices, 192 slots, 50 zones, 1 TSO request ==")
-    rnd, t_build = _t(lambda: synthetic_round(n, n_slots=192, width=96, n_zones=50, seed=n, fleet=True))
+def run_size(n: int, direct: bool, fleet: bool = True) -> None:
+    print(f"\n== {n:,} offers x 96 slices, 192 slots, 50 zones, 1 TSO request"
+          f" ({'fleet' if fleet else 'uniform'} population) ==")
+    rnd, t_build = _t(lambda: synthetic_round(n, n_slots=192, width=96, n_zones=50, seed=n, fleet=fleet))
     print(f"build (generate + validate arrays)  {t_build:7.2f} s")
     rows = {}
     for aggregated in ([False, True] if direct else [True]):
@@ -108,10 +109,12 @@ def main(argv=None) -> None:
                     help="skip direct (unaggregated) clearing above this size")
     ap.add_argument("--million", action=argparse.BooleanOptionalAction, default=True,
                     help="also time aggregation of 1,000,000 offers")
+    ap.add_argument("--uniform", action="store_true",
+                    help="uniformly random starts/windows/prices instead of device fleets (aggregates poorly)")
     args = ap.parse_args(argv)
     print(f"cpus: {os.cpu_count()}  load: {os.getloadavg()[0]:.2f}  (HiGHS threads=1)")
     for n in [int(x) for x in args.sizes.split(",") if x]:
-        run_size(n, direct=n <= args.no_direct_above)
+        run_size(n, direct=n <= args.no_direct_above, fleet=not args.uniform)
     if args.million:
         run_million()
 

@@ -36,6 +36,11 @@ def _check(mask: np.ndarray, what: str, field: str, reason: str) -> None:
         raise InvalidRoundInput(f"{what}[{int(bad[0])}].{field}: {reason}")
 
 
+def _int(v: Any) -> int:
+    """int, accepting 0x-hex strings (ids as they come from the chain)."""
+    return int(v, 0) if isinstance(v, str) else int(v)
+
+
 def _as_dict(rec: Any) -> Mapping[str, Any]:
     return rec.model_dump() if hasattr(rec, "model_dump") else rec
 
@@ -153,7 +158,7 @@ class OfferArrays:
         scalar = [f.name for f in fields(cls) if f.name not in cls.SLICE_FIELDS + ("offer_hash", "n_slices")]
         for name in scalar:
             try:
-                cols[name] = np.array([int(r[name]) for r in recs], dtype=np.int64)
+                cols[name] = np.array([_int(r[name]) for r in recs], dtype=np.int64)
             except KeyError:
                 i = next(i for i, r in enumerate(recs) if name not in r)
                 raise InvalidRoundInput(f"offers[{i}].{name}: missing") from None
@@ -211,10 +216,12 @@ class RequestArrays:
         cols: dict[str, Any] = {}
         for name in ("request_id", "zone_id", "direction", "first_slot", "max_price"):
             try:
-                cols[name] = np.array([int(r[name]) for r in recs], dtype=np.int64)
+                cols[name] = np.array([_int(r[name]) for r in recs], dtype=np.int64)
             except KeyError:
                 i = next(i for i, r in enumerate(recs) if name not in r)
                 raise InvalidRoundInput(f"requests[{i}].{name}: missing") from None
+            except (OverflowError, ValueError, TypeError) as exc:
+                raise InvalidRoundInput(f"requests.{name}: {exc}") from None
         cols["buyer"] = tuple(str(r.get("buyer", "")) for r in recs)
         cols["length"] = np.array([len(r["power_w"]) for r in recs], dtype=np.int64)
         cols["power_w"] = _pad([r["power_w"] for r in recs], "requests", "power_w")
