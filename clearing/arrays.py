@@ -23,6 +23,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .errors import InvalidRoundInput
+from .grid import Sensitivities, ZoneLimits
 
 __all__ = ["OfferArrays", "RequestArrays", "ZoneLimits", "Sensitivities", "RoundInput"]
 
@@ -226,60 +227,6 @@ class RequestArrays:
         cols["length"] = np.array([len(r["power_w"]) for r in recs], dtype=np.int64)
         cols["power_w"] = _pad([r["power_w"] for r in recs], "requests", "power_w")
         return cls(**cols)
-
-
-@dataclass(frozen=True, eq=False)
-class ZoneLimits:
-    """Per zone and slot: max net UP Wh and max net DOWN Wh (both >= 0)."""
-
-    zone_id: np.ndarray
-    up_wh: np.ndarray  # [n_zones, n_slots]
-    down_wh: np.ndarray
-
-    @classmethod
-    def from_mapping(cls, limits: Mapping[int, Mapping[str, Any]] | None, n_slots: int) -> "ZoneLimits":
-        limits = limits or {}
-        zones = sorted(int(z) for z in limits)
-        up = np.zeros((len(zones), n_slots), dtype=np.int64)
-        dn = np.zeros_like(up)
-        for k, z in enumerate(zones):
-            lim = limits[z] if z in limits else limits[str(z)]
-            for arr, key in ((up, "up_wh"), (dn, "down_wh")):
-                v = np.asarray(lim.get(key, 2**53), dtype=np.int64)
-                if v.ndim == 1 and len(v) != n_slots:
-                    raise InvalidRoundInput(f"zone_limits[{z}].{key}: needs {n_slots} slots, got {len(v)}")
-                arr[k] = v
-        zl = cls(np.array(zones, dtype=np.int64), up, dn)
-        _check(zl.zone_id < 1, "zone_limits", "zone_id", "must be >= 1")
-        _check(up < 0, "zone_limits", "up_wh", "must be >= 0")
-        _check(dn < 0, "zone_limits", "down_wh", "must be >= 0")
-        return zl
-
-
-@dataclass(frozen=True, eq=False)
-class Sensitivities:
-    """Linear grid rows: ``sum_z coeff[k, z] * net_wh[z, s] <= limit[k, s]``."""
-
-    zone_id: np.ndarray  # [n_zones] columns of coeff
-    coeff: np.ndarray  # float64 [n_rows, n_zones]
-    limit: np.ndarray  # float64 [n_rows, n_slots]
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[Mapping[str, Any]] | None, n_slots: int) -> "Sensitivities":
-        rows = [_as_dict(r) for r in rows or []]
-        zones = sorted({int(z) for r in rows for z in r["coeffs"]})
-        col = {z: k for k, z in enumerate(zones)}
-        coeff = np.zeros((len(rows), len(zones)))
-        limit = np.zeros((len(rows), n_slots))
-        for k, r in enumerate(rows):
-            for z, c in r["coeffs"].items():
-                coeff[k, col[int(z)]] = float(c)
-            lim = np.asarray(r["limit_wh"], dtype=np.float64)
-            if lim.ndim == 1 and len(lim) != n_slots:
-                raise InvalidRoundInput(f"sensitivities[{k}].limit_wh: needs {n_slots} slots")
-            limit[k] = lim
-        _check(~np.isfinite(coeff), "sensitivities", "coeffs", "must be finite")
-        return cls(np.array(zones, dtype=np.int64), coeff, limit)
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -22,11 +21,12 @@ def test_lp_results_respect_every_bound_limit_and_sum(seed, n, pricing, aggregat
 
 
 @settings(max_examples=10, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(1, 8), pricing=st.sampled_from(["pay_as_bid", "uniform"]))
-def test_mip_results_respect_every_bound_limit_and_sum(seed, n, pricing):
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 8), pricing=st.sampled_from(["pay_as_bid", "uniform"]),
+       aggregate=st.booleans())
+def test_mip_results_respect_every_bound_limit_and_sum(seed, n, pricing, aggregate):
     rnd = synthetic_round(n, n_slots=8, width=3, n_zones=2, max_shift=3, seed=seed, dso_requests=2,
                           zone_limit_share=0.7, must_share=0.3, fixed_width=False)
-    res = clear(rnd, {"pricing": pricing, "mode": "mip"})
+    res = clear(rnd, {"pricing": pricing, "mode": "mip", "aggregate": aggregate})
     assert_result_valid(rnd, res)
 
 

@@ -85,3 +85,30 @@ def test_pack_energies_is_int32_big_endian_twos_complement_and_round_trips():
         pack_energies([2**31])
     with pytest.raises(ValueError):
         unpack_energies(b"\x00\x01")
+
+
+def test_round_input_accepts_pydantic_models_with_hex_ids_and_hashes():
+    from pydantic import BaseModel
+
+    class OfferIn(BaseModel):
+        offer_id: int
+        offer_hash: str
+        asset_id: str
+        zone_id: int
+        kind: int
+        earliest: int
+        latest: int
+        slice_min: list[int]
+        slice_max: list[int]
+        baseline: list[int]
+        total_min: int
+        total_max: int
+        res_price: int
+        act_price: int
+
+    o = OfferIn(offer_id=1, offer_hash="0x" + "ab" * 32, asset_id="0x2a", zone_id=1, kind=1, earliest=0, latest=0,
+                slice_min=[0, 0], slice_max=[100, 100], baseline=[0, 0], total_min=0, total_max=200,
+                res_price=0, act_price=100_000)
+    rnd = _round([o])
+    assert rnd.offers.asset_id.tolist() == [42] and bytes(rnd.offers.offer_hash[0]) == b"\xab" * 32
+    assert clear(rnd).awards[0].schedule == [100, 100]
