@@ -163,47 +163,40 @@ def test_award_for_asset_no_longer_prequalified_is_caught(world, cleared):
     assert_rejected_and_bond_paid(world, challenge(world, cleared, tree, bad), Fault.ASSET_NOT_PREQUALIFIED)
 
 
-def test_award_to_a_request_of_another_zone_is_caught(world, cleared):
-    rid, cfg = open_round(world)  # a fresh round: the zone-2 request must be posted before gate closure
-    other = make_request(rid, world.zone2, power_w=(2000,) * 4)
+def challenge_in_fresh_round(world, buyer, make_req, *, up=500, down=0, schedule=(500,) * 4):
+    """A fresh round with one request and one offer, an award of `schedule` committed and challenged."""
+    rid, cfg = open_round(world)
     m, a = world.ledger.market, world.actors
-    req_id = m.post_request(a.dso2, other)
-    offer = make_offer(rid, cfg, world.asset, up=500)
+    req = make_req(rid)
+    req_id = m.post_request(buyer, req)
+    offer = make_offer(rid, cfg, world.asset, up=up, down=down)
     oid = m.submit_offer(a.fsp, offer)
     world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
-    bad = Award(rid, oid, req_id, 0, (500,) * 4, (500,) * 4, offer.reservation_price, offer.activation_price)
+    bad = Award(rid, oid, req_id, 0, schedule, schedule, offer.reservation_price, offer.activation_price)
     tree = commit(world, [bad])
-    res = world.ledger.clearing.challenge(a.auditor, bad, tree.proof(bad), offer, other)
-    assert res.event("RoundRejected")["fault"] == Fault.ZONE_MISMATCH
+    res = world.ledger.clearing.challenge(a.auditor, bad, tree.proof(bad), offer, req)
+    return res.event("RoundRejected")["fault"]
+
+
+def test_award_to_a_request_of_another_zone_is_caught(world, cleared):
+    fault = challenge_in_fresh_round(world, world.actors.dso2,
+                                     lambda rid: make_request(rid, world.zone2, power_w=(2000,) * 4))
+    assert fault == Fault.ZONE_MISMATCH
 
 
 def test_award_above_the_request_price_cap_is_caught(world, cleared):
     # the offer's combined price is 2000 * 4 + 150000 = 158000 per kWh, above the request's cap of 100000
-    rid, cfg = open_round(world)
-    m, a = world.ledger.market, world.actors
-    req = make_request(rid, 0, power_w=(4000,) * 4, max_price=100_000)
-    req_id = m.post_request(a.tso, req)
-    offer = make_offer(rid, cfg, world.asset, up=500)
-    oid = m.submit_offer(a.fsp, offer)
-    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
-    bad = Award(rid, oid, req_id, 0, (500,) * 4, (500,) * 4, offer.reservation_price, offer.activation_price)
-    tree = commit(world, [bad])
-    res = world.ledger.clearing.challenge(a.auditor, bad, tree.proof(bad), offer, req)
-    assert res.event("RoundRejected")["fault"] == Fault.PRICE_ABOVE_CAP
+    fault = challenge_in_fresh_round(world, world.actors.tso,
+                                     lambda rid: make_request(rid, 0, power_w=(4000,) * 4, max_price=100_000))
+    assert fault == Fault.PRICE_ABOVE_CAP
 
 
 def test_award_in_the_wrong_direction_is_caught(world, cleared):
-    rid, cfg = open_round(world)
-    m, a = world.ledger.market, world.actors
-    req = make_request(rid, world.zone, direction=Direction.DOWN, power_w=(2000,) * 4)
-    req_id = m.post_request(a.dso, req)
-    offer = make_offer(rid, cfg, world.asset, up=500, down=500)
-    oid = m.submit_offer(a.fsp, offer)
-    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
-    bad = Award(rid, oid, req_id, 0, (400,) * 4, (400,) * 4, offer.reservation_price, offer.activation_price)
-    tree = commit(world, [bad])
-    res = world.ledger.clearing.challenge(a.auditor, bad, tree.proof(bad), offer, req)
-    assert res.event("RoundRejected")["fault"] == Fault.WRONG_DIRECTION
+    fault = challenge_in_fresh_round(
+        world, world.actors.dso,
+        lambda rid: make_request(rid, world.zone, direction=Direction.DOWN, power_w=(2000,) * 4),
+        down=500, schedule=(400,) * 4)
+    assert fault == Fault.WRONG_DIRECTION
 
 
 def test_offer_sold_twice_is_caught_with_a_pair_proof(world, cleared):
