@@ -117,7 +117,7 @@ def build_model(rnd: RoundInput, cand: Candidates, *, penalty: float, mip: bool)
         for k in range(len(sn.coeff)):
             m = np.flatnonzero(zk >= 0)
             coef = sn.coeff[k, zk[m]] * dy[m]
-            nz = coef != 0
+            nz = np.abs(coef) >= 1e-9  # HiGHS drops (and warns about) smaller entries
             rows.add(slot[m][nz], m[nz], coef[nz], np.full(S, -INF), sn.limit[k])
 
     # slice rows

@@ -8,9 +8,10 @@ Design reasoning
   ``SolverError``, never a result -- so a result is a function of the input only.
 - Integer awards: solver magnitudes are floored (with 1e-6 tolerance), which can only
   reduce met need and award sizes; lower bounds (MIP must-deliver) are then topped up
-  slice by slice; zone rows are re-checked on the integers and any excess caused by
-  netting is cut from the most expensive optional award. ``check_awards`` re-verifies
-  every bound and raises ``SolverError`` if the repair failed.
+  slice by slice; zone and sensitivity rows are re-checked on the integers and any
+  excess (netting, fractional coefficients) is cut from the most expensive optional
+  award. ``check_awards`` re-verifies needs and grid rows and raises ``SolverError`` if
+  the repair failed.
 """
 
 from __future__ import annotations
@@ -182,6 +183,38 @@ def _repair(rnd: RoundInput, cand: Candidates, m: Model, mag: np.ndarray, chosen
                     excess -= cut
                     if excess == 0:
                         break
+    return _repair_sensitivities(rnd, cand, m, mag)
+
+
+def _sens_terms(rnd: RoundInput, offer: np.ndarray, d: np.ndarray):
+    """Per award entry: the sensitivity-matrix column of its zone (-1 if none)."""
+    sn = rnd.sensitivities
+    col = np.full(int(rnd.offers.zone_id.max(initial=0)) + 1, -1)
+    col[sn.zone_id[sn.zone_id < len(col)]] = np.flatnonzero(sn.zone_id < len(col))
+    return col[rnd.offers.zone_id[offer]], d
+
+
+def _repair_sensitivities(rnd: RoundInput, cand: Candidates, m: Model, mag: np.ndarray) -> np.ndarray:
+    """Cut flooring excess on sensitivity rows from the dearest optional contributors."""
+    sn = rnd.sensitivities
+    if not len(sn.coeff) or not len(mag):
+        return mag
+    zk, d = _sens_terms(rnd, cand.offer[m.y_c], cand.dir[m.y_c])
+    slot = cand.start[m.y_c] + m.y_i
+    price = rnd.offers.combined_price(rnd.slot_len)[cand.offer][m.y_c]
+    has = np.flatnonzero(zk >= 0)
+    for k in range(len(sn.coeff)):
+        per = sn.coeff[k, zk[has]] * d[has]
+        lhs = np.bincount(slot[has], per * mag[has], minlength=rnd.n_slots)
+        for s in np.flatnonzero(lhs > sn.limit[k] + 1e-6):
+            excess = lhs[s] - sn.limit[k, s]
+            js = np.flatnonzero((slot[has] == s) & (per > 0) & ~cand.must[m.y_c][has])
+            for j in js[np.lexsort([js, -price[has][js]])]:
+                cut = min(int(mag[has[j]]), int(np.ceil(excess / per[j] - 1e-9)))
+                mag[has[j]] -= cut
+                excess -= cut * per[j]
+                if excess <= 1e-6:
+                    break
     return mag
 
 
@@ -196,6 +229,15 @@ def check_awards(rnd: RoundInput, aw: Awards) -> None:
         net = np.bincount(aw.start[inz] + aw.slice[inz], aw.energy[inz], minlength=rnd.n_slots)
         if np.any(net > zl.up_wh[k]) or np.any(-net > zl.down_wh[k]):
             raise SolverError(f"integer repair: zone {int(z)} limit exceeded")
+    sn = rnd.sensitivities
+    if len(sn.coeff) and len(aw.energy):
+        zk, _ = _sens_terms(rnd, aw.offer, np.ones(len(aw.offer), np.int64))
+        has = zk >= 0
+        for k in range(len(sn.coeff)):
+            lhs = np.bincount((aw.start + aw.slice)[has], sn.coeff[k, zk[has]] * aw.energy[has],
+                              minlength=rnd.n_slots)
+            if np.any(lhs > sn.limit[k] + 1e-6):
+                raise SolverError(f"integer repair: sensitivity row {k} exceeded")
 
 
 def clear_round(rnd: RoundInput, options: dict[str, Any] | None = None):

@@ -59,4 +59,8 @@ def assert_result_valid(rnd: RoundInput, res) -> None:
     for j, z in enumerate(zl.zone_id):
         net = zone_net[int(z)]
         assert np.all(net <= zl.up_wh[j]) and np.all(-net <= zl.down_wh[j]), f"zone {z} limit"
+    sn = rnd.sensitivities
+    for k in range(len(sn.coeff)):
+        lhs = sum(sn.coeff[k, j] * zone_net[int(z)] for j, z in enumerate(sn.zone_id))
+        assert np.all(lhs <= sn.limit[k] + 1e-6), f"sensitivity row {k}"
     assert res.total_cost == sum(award_value(a, rnd.slot_len) for a in res.awards)

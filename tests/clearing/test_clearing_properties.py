@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from clearing import clear, synthetic_round
+from dataclasses import replace
+
+from clearing import Sensitivities, clear, synthetic_round
 
 from .checks import assert_result_valid
 
@@ -62,4 +65,17 @@ def test_down_requests_get_negative_portions_from_down_capable_offers():
     rows = [a for a in res.awards if a.request_id in down]
     assert rows, "the seeded round has DOWN awards"
     assert all(e <= 0 for a in rows for e in a.portion) and any(e < 0 for a in rows for e in a.portion)
+    assert_result_valid(rnd, res)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), c1=st.floats(0.1, 1.0), c2=st.floats(-0.5, 1.0), limit=st.integers(0, 3000),
+       mode=st.sampled_from(["lp", "mip"]))
+def test_fractional_sensitivity_rows_hold_on_the_integer_awards(seed, c1, c2, limit, mode):
+    n = 30 if mode == "lp" else 6
+    rnd = synthetic_round(n, n_slots=12, width=4, n_zones=2, max_shift=4, seed=seed, dso_requests=2,
+                          zone_limit_share=0.0, must_share=0.1, fixed_width=False)
+    sens = Sensitivities(np.array([1, 2]), np.array([[c1, c2]]), np.full((1, 12), float(limit)))
+    rnd = replace(rnd, sensitivities=sens)
+    res = clear(rnd, {"mode": mode})
     assert_result_valid(rnd, res)
