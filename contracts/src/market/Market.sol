@@ -129,8 +129,11 @@ contract Market is IMarket {
     /// Requirements: see `_check`. Emits OfferSubmitted.
     function submitOffer(FlexOffer calldata o) external returns (uint64 offerId) {
         _checkActive(msg.sender);
-        bytes memory err = _check(o);
-        if (err.length != 0) _revertWith(err);
+        (uint256 w0, uint256 w1) = _assetWords(uint64(_w(o, F_ASSET)));
+        if (!_fastOk(o, w0, w1)) {
+            bytes memory err = _check(o);
+            if (err.length != 0) _revertWith(err);
+        }
         offerId = ++offerCount;
         _record(offerId, 1, o);
     }
@@ -142,17 +145,47 @@ contract Market is IMarket {
         _checkActive(msg.sender);
         firstId = offerCount + 1;
         uint64 id = offerCount;
+        uint256 words = _assetWordsBatch(offers);
+        uint64 accRound;
+        bytes32 acc;
+        uint32 accCount;
         uint256 scratch;
         assembly ("memory-safe") { scratch := mload(0x40) }
         for (uint256 i; i < offers.length; ++i) {
             FlexOffer calldata o = offers[i];
-            bytes memory err = _check(o);
-            if (err.length != 0) revert MarketBatchRejected(i, err);
-            _record(++id, 1, o);
+            uint256 w0;
+            uint256 w1;
+            assembly ("memory-safe") {
+                w0 := mload(add(words, shl(6, i)))
+                w1 := mload(add(words, add(shl(6, i), 0x20)))
+            }
+            if (!_fastOk(o, w0, w1)) {
+                bytes memory err = _check(o);
+                if (err.length != 0) revert MarketBatchRejected(i, err);
+            }
+            (bytes32 h, uint64 roundId) = _store(++id, 1, o);
+            // fold into the round's accumulator in a local while the round stays the same; the
+            // result is what `_record` would have stored offer by offer
+            if (roundId != accRound) {
+                _flushAcc(accRound, acc, accCount);
+                accRound = roundId;
+                acc = _rounds[roundId].offerAcc;
+                accCount = 0;
+            }
+            acc = _fold(acc, h);
+            ++accCount;
             // nothing allocated for offer i is used again: reuse the memory (expansion is quadratic)
             assembly ("memory-safe") { mstore(0x40, scratch) }
         }
+        _flushAcc(accRound, acc, accCount);
         offerCount = id;
+    }
+
+    function _flushAcc(uint64 roundId, bytes32 acc, uint32 count) private {
+        if (count == 0) return;
+        Round storage r = _rounds[roundId];
+        r.offerAcc = acc;
+        r.offerCount += count;
     }
 
     /// @notice Replace an offer by a new version with the same id, before gate closure.
@@ -166,8 +199,11 @@ contract Market is IMarket {
         }
         if (version >= MAX_VERSION) revert MarketTooManyVersions(offerId);
         _checkActive(msg.sender);
-        bytes memory err = _check(next);
-        if (err.length != 0) _revertWith(err);
+        (uint256 w0, uint256 w1) = _assetWords(uint64(_w(next, F_ASSET)));
+        if (!_fastOk(next, w0, w1)) {
+            bytes memory err = _check(next);
+            if (err.length != 0) _revertWith(err);
+        }
         _record(offerId, version + 1, next);
     }
 
@@ -286,24 +322,28 @@ contract Market is IMarket {
     /// ‖ data) share one memory buffer: the preimage's 18-byte prefix sits in the tail of the
     /// length word until the hash is taken. Memory is used past the free pointer and not kept.
     function _record(uint64 offerId, uint16 version, FlexOffer calldata o) private {
+        (bytes32 h, uint64 roundId) = _store(offerId, version, o);
+        Round storage r = _rounds[roundId];
+        r.offerAcc = _fold(r.offerAcc, h);
+        r.offerCount += 1;
+    }
+
+    /// @dev `_record` less the accumulator: hash stored, status, event; returns the hash.
+    function _store(uint64 offerId, uint16 version, FlexOffer calldata o) private returns (bytes32 h, uint64 roundId) {
         bytes calldata sl = o.slices;
-        uint64 roundId = o.roundId;
-        bytes32 h;
+        roundId = uint64(_w(o, F_ROUND));
         uint256 p;
         uint256 size;
         assembly ("memory-safe") {
             p := mload(0x40)
             let d := add(p, 0x80)
             // the nine fixed fields after roundId, 8 bytes each (clean: `_check` ran first)
-            mstore(d, shl(192, calldataload(add(o, 0x20))))
-            mstore(add(d, 8), shl(192, calldataload(add(o, 0x40))))
-            mstore(add(d, 16), shl(192, calldataload(add(o, 0x60))))
-            mstore(add(d, 24), shl(192, calldataload(add(o, 0x80))))
-            mstore(add(d, 32), shl(192, calldataload(add(o, 0xa0))))
-            mstore(add(d, 40), shl(192, calldataload(add(o, 0xc0))))
-            mstore(add(d, 48), shl(192, calldataload(add(o, 0xe0))))
-            mstore(add(d, 56), shl(192, calldataload(add(o, 0x100))))
-            mstore(add(d, 64), shl(192, calldataload(add(o, 0x120))))
+            let m64 := 0xffffffffffffffff
+            mstore(d, or(or(shl(192, calldataload(add(o, 0x20))), shl(128, calldataload(add(o, 0x40)))),
+                         or(shl(64, calldataload(add(o, 0x60))), and(calldataload(add(o, 0x80)), m64))))
+            mstore(add(d, 0x20), or(or(shl(192, calldataload(add(o, 0xa0))), shl(128, calldataload(add(o, 0xc0)))),
+                                    or(shl(64, calldataload(add(o, 0xe0))), calldataload(add(o, 0x100)))))
+            mstore(add(d, 0x40), shl(192, calldataload(add(o, 0x120))))
             let len := add(72, sl.length)
             calldatacopy(add(d, 72), sl.offset, sl.length)
             mstore(add(d, len), 0)
@@ -323,9 +363,6 @@ contract Market is IMarket {
             uint256 word = _offerWords[offerId >> 4] & ~(uint256(0xffff) << shift);
             _offerWords[offerId >> 4] = word | (((uint256(version) << 8 | uint256(OfferStatus.Offered)) ^ 0x0101) << shift);
         }
-        Round storage r = _rounds[roundId];
-        r.offerAcc = _fold(r.offerAcc, h);
-        r.offerCount += 1;
         bytes32 topic = version == 1 ? OFFER_SUBMITTED : OFFER_UPDATED;
         assembly ("memory-safe") {
             log4(p, size, topic, roundId, offerId, caller())
@@ -385,6 +422,34 @@ contract Market is IMarket {
         if (!registry.isActive(account)) revert MarketParticipantInactive(account);
     }
 
+    /// @dev Registry.assetWordsBatch for every offer's asset in one static call (one call per
+    /// batch instead of one per offer); returns a memory pointer to the 2n words, allocated.
+    /// An assetId is read raw here: a dirty one makes the registry revert, as decoding would.
+    function _assetWordsBatch(FlexOffer[] calldata offers) private view returns (uint256 words) {
+        address reg = address(registry);
+        bytes4 sel = IRegistry.assetWordsBatch.selector;
+        assembly ("memory-safe") {
+            let n := offers.length
+            let q := mload(0x40)
+            mstore(q, sel)
+            mstore(add(q, 4), 0x20)
+            mstore(add(q, 0x24), n)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let o := add(offers.offset, calldataload(add(offers.offset, shl(5, i))))
+                mstore(add(add(q, 0x44), shl(5, i)), calldataload(add(o, 0x20)))
+            }
+            if iszero(staticcall(gas(), reg, q, add(0x44, shl(5, n)), 0, 0)) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+            if iszero(eq(returndatasize(), add(0x40, shl(6, n)))) { revert(0, 0) }
+            // the call data is dead: the words land at q, over it
+            returndatacopy(q, 0x40, shl(6, n))
+            words := q
+            mstore(0x40, add(q, shl(6, n)))
+        }
+    }
+
     /// @dev Registry.assetWords(assetId) by a raw static call: two words, no struct decoding.
     function _assetWords(uint64 assetId) private view returns (uint256 w0, uint256 w1) {
         address reg = address(registry);
@@ -431,6 +496,83 @@ contract Market is IMarket {
     /// @dev A head word of `o`, raw (see `_requireClean`); int64 fields come sign-extended.
     function _w(FlexOffer calldata o, uint256 field) private pure returns (uint256 v) {
         assembly ("memory-safe") { v := calldataload(add(o, field)) }
+    }
+
+    /// @dev The common case of `_check` in few instructions (`w0`, `w1`: the asset's words): true only if every submission rule
+    /// holds for a 2-byte-width offer. False means "not shown valid here": the caller then runs
+    /// `_check`, which decides and names the broken rule (so 4-byte offers, and offers whose
+    /// caps fall outside the 16-bit range, simply take that slower path).
+    function _fastOk(FlexOffer calldata o, uint256 w0, uint256 w1) private view returns (bool) {
+        _requireClean(o);
+        uint256 cfg;
+        {
+            RoundConfig storage c = _rounds[uint64(_w(o, F_ROUND))].config;
+            assembly ("memory-safe") { cfg := sload(c.slot) }
+        }
+        bytes calldata s = o.slices;
+        uint256 ptr;
+        uint256 n;
+        uint256 upL;
+        uint256 k3;
+        bool ok;
+        (ok, ptr, n, upL, k3) = _fastHead(o, w0, w1, cfg, s);
+        if (!ok) return false;
+        (int256 sumMin, int256 sumMax, uint256 bad) = _swar(ptr, n, upL, k3);
+        if (bad != 0) return false;
+        return _fastTail(o, cfg, n, sumMin, sumMax);
+    }
+
+    /// @dev Asset (owned by the caller, not suspended, prequalified), round (known, gate open),
+    /// slice encoding (width 2, whole triplets, non-empty), totals not inverted; returns the
+    /// slice pointer and count and the SWAR caps (G + up, G - down per lane), requiring the
+    /// caps to lie inside the 16-bit range so the lanes need no clamping.
+    function _fastHead(FlexOffer calldata o, uint256 w0, uint256 w1, uint256 cfg, bytes calldata s)
+        private view returns (bool ok, uint256 ptr, uint256 n, uint256 upL, uint256 k3)
+    {
+        uint256 lanes = _LANES;
+        assembly ("memory-safe") {
+            function eff(maxW, limitW) -> w {
+                w := maxW
+                if and(iszero(iszero(limitW)), lt(limitW, maxW)) { w := limitW }
+            }
+            let m64 := 0xffffffffffffffff
+            let slotLen := and(shr(96, cfg), 0xffffffff)
+            let len := s.length
+            ptr := add(s.offset, 1)
+            n := div(sub(len, 1), 6)
+            let up := div(mul(eff(and(w1, m64), and(shr(128, w1), m64)), slotLen), 3600)
+            let down := div(mul(eff(and(shr(64, w1), m64), shr(192, w1)), slotLen), 3600)
+            ok := and(eq(and(w0, 0xffffffffffffffffffffffffffffffffffffffff), caller()),
+                      and(iszero(and(shr(240, w0), 0xff)), iszero(iszero(and(shr(232, w0), 0xff)))))
+            ok := and(ok, and(iszero(iszero(slotLen)), lt(timestamp(), and(shr(128, cfg), m64))))
+            ok := and(ok, and(gt(len, 6), eq(shr(248, calldataload(s.offset)), 2)))
+            ok := and(ok, iszero(mod(sub(len, 1), 6)))
+            ok := and(ok, iszero(sgt(calldataload(add(o, 0x80)), calldataload(add(o, 0xa0)))))
+            ok := and(ok, and(lt(up, 0x8000), lt(down, 0x8001)))
+            upL := mul(lanes, or(shl(16, add(up, 0x8000)), 0x100000000))        // G + up
+            k3 := mul(lanes, sub(0x100000000, shl(16, sub(0x8000, down))))      // G - down
+        }
+    }
+
+    /// @dev Totals reachable; window slot aligned and inside the round; deadlines in order.
+    function _fastTail(FlexOffer calldata o, uint256 cfg, uint256 n, int256 sumMin, int256 sumMax)
+        private view returns (bool ok)
+    {
+        assembly ("memory-safe") {
+            let m64 := 0xffffffffffffffff
+            let start := and(cfg, m64)
+            let slotLen := and(shr(96, cfg), 0xffffffff)
+            let gate := and(shr(128, cfg), m64)
+            let earliest := calldataload(add(o, 0x40))
+            let latest := calldataload(add(o, 0x60))
+            ok := and(iszero(sgt(sumMin, calldataload(add(o, 0xa0)))), iszero(slt(sumMax, calldataload(add(o, 0x80)))))
+            ok := and(ok, and(iszero(lt(earliest, start)), iszero(lt(latest, earliest))))
+            ok := and(ok, and(iszero(mod(sub(earliest, start), slotLen)), iszero(mod(sub(latest, start), slotLen))))
+            ok := and(ok, iszero(gt(add(latest, mul(n, slotLen)), add(start, mul(and(shr(64, cfg), 0xffffffff), slotLen)))))
+            let accept := calldataload(add(o, 0x100))
+            let assign := calldataload(add(o, 0x120))
+            ok := and(ok, and(gt(accept, gate), and(iszero(lt(assign, accept)), iszero(gt(assign, latest)))))
+        }
     }
 
     /// @dev Every submission rule; returns the ABI-encoded error of the first broken one, or "".
@@ -566,17 +708,34 @@ contract Market is IMarket {
         uint256 guard = _LANES << 32;
         assembly ("memory-safe") {
             bad := guard // the running AND of the guard bits until the end
-            for { let end := add(ptr, mul(div(n, 5), 30)) } lt(ptr, end) { ptr := add(ptr, 30) } {
-                let x := xor(shr(16, calldataload(ptr)), bias)
+            // word at p: two bytes before the five triplets (never inside a field mask), so no
+            // shift is needed; two words (ten slices) per iteration
+            let p := sub(ptr, 2)
+            for { let end := add(p, mul(div(n, 10), 60)) } lt(p, end) { p := add(p, 60) } {
+                let x := xor(calldataload(p), bias)
+                let y := xor(calldataload(add(p, 30)), bias)
+                let hx := and(x, maxMask)
+                let lx := and(shr(16, x), maxMask)
+                let hy := and(y, maxMask)
+                let ly := and(shr(16, y), maxMask)
+                bad := and(bad, and(and(and(sub(or(hx, guard), lx), sub(upL, hx)), add(lx, k3)),
+                                    and(and(sub(or(hy, guard), ly), sub(upL, hy)), add(ly, k3))))
+                sumMin := add(sumMin, add(lx, ly))
+                sumMax := add(sumMax, add(hx, hy))
+            }
+            let r := mod(n, 10)
+            if gt(r, 4) {
+                let x := xor(calldataload(p), bias)
                 let hi := and(x, maxMask)
                 let lo := and(shr(16, x), maxMask)
                 bad := and(bad, and(and(sub(or(hi, guard), lo), sub(upL, hi)), add(lo, k3)))
                 sumMin := add(sumMin, lo)
                 sumMax := add(sumMax, hi)
+                p := add(p, 30)
+                r := sub(r, 5)
             }
-            let r := mod(n, 5)
             if r {
-                let x := xor(shr(sub(256, mul(48, r)), calldataload(ptr)), bias)
+                let x := xor(shr(sub(256, mul(48, r)), calldataload(add(p, 2))), bias)
                 let hi := and(x, maxMask)
                 let lo := and(shr(16, x), maxMask)
                 bad := and(bad, and(and(sub(or(hi, guard), lo), sub(upL, hi)), add(lo, k3)))

@@ -97,6 +97,7 @@ interface IRegistry {
     function assetCore(uint64 assetId) external view returns (AssetCore memory);
     /// @notice Raw storage words of an asset (layout of `Asset`'s first two slots); see Registry.
     function assetWords(uint64 assetId) external view returns (uint256 w0, uint256 w1);
+    function assetWordsBatch(uint64[] calldata ids) external view returns (uint256[] memory words);
     function zone(uint64 zoneId) external view returns (Zone memory);
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool);
 }

@@ -250,6 +250,29 @@ contract Registry is AccessControl, IRegistry {
         }
     }
 
+    /// @notice `assetWords` for many assets in one call: (w0, w1) of ids[i] at words[2i], words[2i + 1].
+    function assetWordsBatch(uint64[] calldata ids) external view returns (uint256[] memory) {
+        uint256 base;
+        assembly ("memory-safe") { base := _assets.slot }
+        assembly ("memory-safe") {
+            let out := mload(0x40)
+            mstore(out, 0x20)
+            mstore(add(out, 0x20), shl(1, ids.length))
+            let p := add(out, 0x40)
+            for { let i := 0 } lt(i, ids.length) { i := add(i, 1) } {
+                let id := calldataload(add(ids.offset, shl(5, i)))
+                if shr(64, id) { revert(0, 0) }
+                mstore(0, id)
+                mstore(0x20, base)
+                let slot := keccak256(0, 0x40)
+                mstore(p, sload(slot))
+                mstore(add(p, 0x20), sload(add(slot, 1)))
+                p := add(p, 0x40)
+            }
+            return(out, sub(p, out))
+        }
+    }
+
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool) {
         return _productPrequal[assetId][buyer][product];
     }
