@@ -152,10 +152,14 @@ contract Market is IMarket {
         uint256 scratch;
         assembly ("memory-safe") { scratch := mload(0x40) }
         for (uint256 i; i < offers.length; ++i) {
-            FlexOffer calldata o = offers[i];
+            FlexOffer calldata o;
             uint256 w0;
             uint256 w1;
             assembly ("memory-safe") {
+                // offers[i] without the generic accessor: the head must lie inside the calldata
+                let rel := calldataload(add(offers.offset, shl(5, i)))
+                o := add(offers.offset, rel)
+                if or(shr(64, rel), gt(add(o, 0x160), calldatasize())) { revert(0, 0) }
                 w0 := mload(add(words, shl(6, i)))
                 w1 := mload(add(words, add(shl(6, i), 0x20)))
             }
@@ -330,22 +334,41 @@ contract Market is IMarket {
 
     /// @dev `_record` less the accumulator: hash stored, status, event; returns the hash.
     function _store(uint64 offerId, uint16 version, FlexOffer calldata o) private returns (bytes32 h, uint64 roundId) {
-        bytes calldata sl = o.slices;
+        // `o` passed `_fastOk` or `_check`, so its slices lie inside the calldata
+        uint256 slOffset;
+        uint256 slLength;
+        assembly ("memory-safe") {
+            let sp := add(o, calldataload(add(o, 0x140)))
+            slLength := calldataload(sp)
+            slOffset := add(sp, 0x20)
+        }
         roundId = uint64(_w(o, F_ROUND));
         uint256 p;
         uint256 size;
         assembly ("memory-safe") {
             p := mload(0x40)
             let d := add(p, 0x80)
-            // the nine fixed fields after roundId, 8 bytes each (clean: `_check` ran first)
+            // the nine fixed fields after roundId, 8 bytes each; every head word must be a clean
+            // uint64/int64 (as the ABI decoder requires), else the call reverts here
             let m64 := 0xffffffffffffffff
-            mstore(d, or(or(shl(192, calldataload(add(o, 0x20))), shl(128, calldataload(add(o, 0x40)))),
-                         or(shl(64, calldataload(add(o, 0x60))), and(calldataload(add(o, 0x80)), m64))))
-            mstore(add(d, 0x20), or(or(shl(192, calldataload(add(o, 0xa0))), shl(128, calldataload(add(o, 0xc0)))),
-                                    or(shl(64, calldataload(add(o, 0xe0))), calldataload(add(o, 0x100)))))
-            mstore(add(d, 0x40), shl(192, calldataload(add(o, 0x120))))
-            let len := add(72, sl.length)
-            calldatacopy(add(d, 72), sl.offset, sl.length)
+            let a := calldataload(add(o, 0x20))
+            let b := calldataload(add(o, 0x40))
+            let c := calldataload(add(o, 0x60))
+            let e := calldataload(add(o, 0x80))
+            let dirty := or(or(shr(64, calldataload(o)), shr(64, a)), or(shr(64, b), shr(64, c)))
+            dirty := or(dirty, xor(signextend(7, e), e))
+            mstore(d, or(or(shl(192, a), shl(128, b)), or(shl(64, c), and(e, m64))))
+            a := calldataload(add(o, 0xa0))
+            b := calldataload(add(o, 0xc0))
+            c := calldataload(add(o, 0xe0))
+            e := calldataload(add(o, 0x100))
+            dirty := or(dirty, or(xor(signextend(7, a), a), or(shr(64, b), or(shr(64, c), shr(64, e)))))
+            mstore(add(d, 0x20), or(or(shl(192, a), shl(128, b)), or(shl(64, c), e)))
+            a := calldataload(add(o, 0x120))
+            if or(dirty, shr(64, a)) { revert(0, 0) }
+            mstore(add(d, 0x40), shl(192, a))
+            let len := add(72, slLength)
+            calldatacopy(add(d, 72), slOffset, slLength)
             mstore(add(d, len), 0)
             mstore(add(p, 0x60), or(shl(80, offerId), or(shl(64, version), roundId)))
             h := keccak256(add(p, 0x6e), add(len, 18))
@@ -503,19 +526,18 @@ contract Market is IMarket {
     /// `_check`, which decides and names the broken rule (so 4-byte offers, and offers whose
     /// caps fall outside the 16-bit range, simply take that slower path).
     function _fastOk(FlexOffer calldata o, uint256 w0, uint256 w1) private view returns (bool) {
-        _requireClean(o);
+        // head words are read raw; `_store` reverts on a dirty one before anything is written
         uint256 cfg;
         {
             RoundConfig storage c = _rounds[uint64(_w(o, F_ROUND))].config;
             assembly ("memory-safe") { cfg := sload(c.slot) }
         }
-        bytes calldata s = o.slices;
         uint256 ptr;
         uint256 n;
         uint256 upL;
         uint256 k3;
         bool ok;
-        (ok, ptr, n, upL, k3) = _fastHead(o, w0, w1, cfg, s);
+        (ok, ptr, n, upL, k3) = _fastHead(o, w0, w1, cfg);
         if (!ok) return false;
         (int256 sumMin, int256 sumMax, uint256 bad) = _swar(ptr, n, upL, k3);
         if (bad != 0) return false;
@@ -526,7 +548,7 @@ contract Market is IMarket {
     /// slice encoding (width 2, whole triplets, non-empty), totals not inverted; returns the
     /// slice pointer and count and the SWAR caps (G + up, G - down per lane), requiring the
     /// caps to lie inside the 16-bit range so the lanes need no clamping.
-    function _fastHead(FlexOffer calldata o, uint256 w0, uint256 w1, uint256 cfg, bytes calldata s)
+    function _fastHead(FlexOffer calldata o, uint256 w0, uint256 w1, uint256 cfg)
         private view returns (bool ok, uint256 ptr, uint256 n, uint256 upL, uint256 k3)
     {
         uint256 lanes = _LANES;
@@ -537,15 +559,21 @@ contract Market is IMarket {
             }
             let m64 := 0xffffffffffffffff
             let slotLen := and(shr(96, cfg), 0xffffffff)
-            let len := s.length
-            ptr := add(s.offset, 1)
+            // o.slices, bounds checked as the ABI accessor would (a failure takes the slow path,
+            // whose accessor then reverts)
+            let rel := calldataload(add(o, 0x140))
+            let sp := add(o, rel)
+            let len := calldataload(sp)
+            let sOff := add(sp, 0x20)
+            ok := iszero(or(or(shr(64, rel), shr(64, len)), gt(add(sOff, len), calldatasize())))
+            ptr := add(sOff, 1)
             n := div(sub(len, 1), 6)
             let up := div(mul(eff(and(w1, m64), and(shr(128, w1), m64)), slotLen), 3600)
             let down := div(mul(eff(and(shr(64, w1), m64), shr(192, w1)), slotLen), 3600)
-            ok := and(eq(and(w0, 0xffffffffffffffffffffffffffffffffffffffff), caller()),
-                      and(iszero(and(shr(240, w0), 0xff)), iszero(iszero(and(shr(232, w0), 0xff)))))
+            ok := and(ok, and(eq(and(w0, 0xffffffffffffffffffffffffffffffffffffffff), caller()),
+                      and(iszero(and(shr(240, w0), 0xff)), iszero(iszero(and(shr(232, w0), 0xff))))))
             ok := and(ok, and(iszero(iszero(slotLen)), lt(timestamp(), and(shr(128, cfg), m64))))
-            ok := and(ok, and(gt(len, 6), eq(shr(248, calldataload(s.offset)), 2)))
+            ok := and(ok, and(gt(len, 6), eq(shr(248, calldataload(sOff)), 2)))
             ok := and(ok, iszero(mod(sub(len, 1), 6)))
             ok := and(ok, iszero(sgt(calldataload(add(o, 0x80)), calldataload(add(o, 0xa0)))))
             ok := and(ok, and(lt(up, 0x8000), lt(down, 0x8001)))
@@ -713,15 +741,17 @@ contract Market is IMarket {
             let p := sub(ptr, 2)
             for { let end := add(p, mul(div(n, 10), 60)) } lt(p, end) { p := add(p, 60) } {
                 let x := xor(calldataload(p), bias)
-                let y := xor(calldataload(add(p, 30)), bias)
-                let hx := and(x, maxMask)
-                let lx := and(shr(16, x), maxMask)
-                let hy := and(y, maxMask)
-                let ly := and(shr(16, y), maxMask)
-                bad := and(bad, and(and(and(sub(or(hx, guard), lx), sub(upL, hx)), add(lx, k3)),
-                                    and(and(sub(or(hy, guard), ly), sub(upL, hy)), add(ly, k3))))
-                sumMin := add(sumMin, add(lx, ly))
-                sumMax := add(sumMax, add(hx, hy))
+                let h := and(x, maxMask)
+                let l := and(shr(16, x), maxMask)
+                bad := and(bad, and(and(sub(or(h, guard), l), sub(upL, h)), add(l, k3)))
+                sumMin := add(sumMin, l)
+                sumMax := add(sumMax, h)
+                x := xor(calldataload(add(p, 30)), bias)
+                h := and(x, maxMask)
+                l := and(shr(16, x), maxMask)
+                bad := and(bad, and(and(sub(or(h, guard), l), sub(upL, h)), add(l, k3)))
+                sumMin := add(sumMin, l)
+                sumMax := add(sumMax, h)
             }
             let r := mod(n, 10)
             if gt(r, 4) {
@@ -744,18 +774,16 @@ contract Market is IMarket {
             }
             bad := iszero(eq(and(bad, guard), guard))
         }
-        sumMin = _unlane(uint256(sumMin), n);
-        sumMax = _unlane(uint256(sumMax), n);
-    }
-
-    /// @dev Sum of the five 48-bit lane sums at bits 48t+16, less the offset-binary bias of every
-    /// lane read (whole words: n rounded up to a multiple of 5).
-    function _unlane(uint256 acc, uint256 n) private pure returns (int256 sum) {
+        uint256 lanes = _LANES;
         assembly ("memory-safe") {
-            let m := 0xffffffffffff
-            sum := sub(add(add(add(and(shr(16, acc), m), and(shr(64, acc), m)),
-                add(and(shr(112, acc), m), and(shr(160, acc), m))), shr(208, acc)),
-                mul(div(add(n, 4), 5), mul(5, 0x8000)))
+            // sum of the five lanes (at bits 48t+16) via one multiply: lane 4 (bits 192..239) of
+            // (acc >> 16) * lanes collects them all, less the offset-binary bias of every lane
+            // read (n rounded up to whole words). Exact while the total stays below 2^48: a lane
+            // gains at most 0xffff per word, and words are bounded by the calldata (< 2^24).
+            let unbias := mul(div(add(n, 4), 5), mul(5, 0x8000))
+            let m48 := 0xffffffffffff
+            sumMin := sub(and(shr(192, mul(shr(16, sumMin), lanes)), m48), unbias)
+            sumMax := sub(and(shr(192, mul(shr(16, sumMax), lanes)), m48), unbias)
         }
     }
 
