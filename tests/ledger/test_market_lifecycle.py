@@ -163,3 +163,10 @@ def test_unknown_offer_is_refused(world, offered):
     with reverts("MarketUnknownOffer", offerId=42):
         world.ledger.market.c.transact("withdrawOffer", 42, make_offer(rid, cfg, world.asset).to_chain(),
                                        sender=world.actors.fsp)
+
+
+def test_rejection_after_gate_closure_is_refused_so_the_clearing_set_stays_fixed(world, offered):
+    rid, cfg, oid = offered
+    to_gate(world, cfg)
+    with reverts("MarketGateClosed", roundId=rid):
+        world.ledger.market.reject_offer(world.actors.dso, oid, "too late")

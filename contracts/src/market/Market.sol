@@ -230,7 +230,8 @@ contract Market is IMarket {
     }
 
     /// @notice The asset zone's DSO rejects an offer that would endanger its grid.
-    /// Requirements: caller is the zone's DSO; status Offered. Emits OfferRejected, OfferStatusChanged.
+    /// Before gate closure only: afterwards the set of offers a clearing covers is fixed.
+    /// Requirements: caller is the zone's DSO; status Offered; before gate closure. Emits OfferRejected, OfferStatusChanged.
     function rejectOffer(uint64 offerId, FlexOffer calldata o, string calldata reason) external {
         if (_offerHashes[offerId] == bytes32(0)) revert MarketUnknownOffer(offerId);
         (OfferStatus status, uint16 version) = _slot(offerId);
@@ -239,6 +240,7 @@ contract Market is IMarket {
         IRegistry.Zone memory z = registry.zone(a.zoneId);
         if (z.dso != msg.sender || !registry.hasRole(DSO_ROLE, msg.sender)) revert MarketNotZoneDso(a.zoneId, msg.sender);
         if (status != OfferStatus.Offered) revert MarketIllegalTransition(offerId, status, OfferStatus.Rejected);
+        _openRound(o.roundId); // the set a clearing covers is fixed at gate closure
         _setStatus(offerId, status, OfferStatus.Rejected);
         emit OfferRejected(o.roundId, offerId, msg.sender, reason);
     }
