@@ -325,3 +325,32 @@ def test_replayed_or_conflicting_sequence_is_refused(world):
         s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 4)])
     with reverts("SettlementConflictingReading", assetId=world.asset, slotStart=x.slot(1)):
         s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 100, 6)])
+
+
+def test_two_awards_of_one_offer_never_earn_the_same_delivered_energy_twice(world):
+    m, a, s = world.ledger.market, world.actors, world.ledger.settlement
+    rid, cfg = open_round(world, penalty_per_kwh=200_000, tolerance_bps=1000)
+    dso_req = m.post_request(a.dso, make_request(rid, world.zone, power_w=(1000,) * 4, max_price=400_000))
+    tso_req = m.post_request(a.tso, make_request(rid, 0, power_w=(1000,) * 4, max_price=400_000))
+    offer = make_offer(rid, cfg, world.asset, up=500, baseline=1000, flex_slots=0)
+    oid = m.submit_offer(a.fsp, offer)
+    goto(world, cfg.gate_closure)
+    to_dso = Award(rid, oid, dso_req, 0, (500,) * 4, (250,) * 4, offer.reservation_price, offer.activation_price)
+    to_tso = Award(rid, oid, tso_req, 0, (500,) * 4, (250,) * 4, offer.reservation_price, offer.activation_price)
+    tree = AwardTree([to_dso, to_tso])
+    world.ledger.clearing.commit(a.operator, rid, tree, total_cost=tree.total_cost(SLOT), spec_hash=b"\1" * 32)
+    goto(world, world.ledger.chain.now() + cfg.challenge_window)
+    for aw, buyer in ((to_dso, a.dso), (to_tso, a.tso)):
+        world.ledger.clearing.confirm_award(a.fsp, aw, tree.proof(aw), offer)
+        s.activate(buyer, aw, 0, 4)
+    goto(world, cfg.slot_start(4))
+    # the meter shows only 300 Wh shed per slot (700 of a 1000 Wh baseline), not the 500 both awards ask
+    s.submit_readings(a.outsider, [sign(world, a.device, world.asset, cfg.slot_start(i), 700, i + 1)
+                                   for i in range(4)])
+    first = s.settle(a.outsider, to_dso, offer).event("Settled")
+    second = s.settle(a.outsider, to_tso, offer).event("Settled")
+    assert (first["deliveredWh"], second["deliveredWh"]) == (1000, 200)  # 250 + 50 per slot: 300, not 500
+    # second award: 50 of 250 Wh per slot (20 %, outside the band): activation 150,000 × 0.2 kWh = 30,000;
+    # penalty 200,000 × 0.8 kWh = 160,000 > 8,000 + 30,000 → nothing paid, all 158,000 refunded to the TSO
+    assert (second["paidToFsp"], second["refundedToBuyer"], second["penalty"]) == (0, 158_000, 160_000)
+    assert first["paidToFsp"] == 158_000

@@ -39,6 +39,9 @@ contract Settlement is ISettlement, EIP712 {
     mapping(uint64 assetId => uint64) private _lastSeq;
     mapping(uint64 zoneId => bool) private _red;
     mapping(address fsp => Reliability) private _reliability;
+    /// @dev Energy already credited to settled awards per asset and slot, so two awards of one offer
+    /// activated in the same slot (a DSO's and a TSO's) never both earn the same delivered Wh.
+    mapping(uint64 assetId => mapping(uint64 slotStart => uint256)) private _credited;
 
     constructor(IRegistry registry_, IMarket market_, address clearingHouse_, IERC20 token_)
         EIP712("FlexLedger Settlement", "1")
@@ -212,7 +215,7 @@ contract Settlement is ISettlement, EIP712 {
     }
 
     function _outcome(AwardRecord storage r, IClearingHouse.Award calldata a, IMarket.FlexOffer calldata o, bytes32 leaf)
-        private view returns (Outcome memory out)
+        private returns (Outcome memory out)
     {
         IMarket.RoundConfig memory c = market.round(a.roundId).config;
         Phase phase = r.phase;
@@ -242,7 +245,10 @@ contract Settlement is ISettlement, EIP712 {
                     int256 baseline = _sliceBaseline(o.slices, i);
                     int256 up = consumption ? baseline - measured : measured - baseline;
                     int256 dev = portion >= 0 ? up : -up;
-                    delivered = dev <= 0 ? 0 : (uint256(dev) > awarded ? awarded : uint256(dev));
+                    uint256 credited = _credited[r.assetId][slotStart];
+                    uint256 available = dev <= 0 || uint256(dev) <= credited ? 0 : uint256(dev) - credited;
+                    delivered = available > awarded ? awarded : available;
+                    _credited[r.assetId][slotStart] = credited + delivered;
                 }
             }
             out.delivered += delivered;
