@@ -136,7 +136,7 @@ contract ClearingHouse is IClearingHouse {
         if (!isFinal(a.roundId)) revert ClearingNotFinal(a.roundId);
         leaf = _prove(c, a, proof);
         if (_confirmed[leaf]) revert ClearingAlreadyConfirmed(leaf);
-        if (market.hashOffer(a.offerId, _version(a.offerId), o) != market.offerHash(a.offerId)) {
+        if (market.hashOffer(a.offerId, market.offerVersion(a.offerId), o) != market.offerHash(a.offerId)) {
             revert ClearingOfferMismatch(a.offerId);
         }
         if (registry.assetCore(o.assetId).owner != msg.sender) revert ClearingNotAssetOwner(a.offerId, msg.sender);
@@ -196,11 +196,6 @@ contract ClearingHouse is IClearingHouse {
         if (!MerkleProof.verifyCalldata(proof, c.awardsRoot, leaf)) revert ClearingInvalidProof(a.roundId);
     }
 
-    function _version(uint64 offerId) private view returns (uint16) {
-        (bool ok, bytes memory ret) = address(market).staticcall(abi.encodeWithSignature("offerVersion(uint64)", offerId));
-        return ok ? abi.decode(ret, (uint16)) : 0;
-    }
-
     /// @dev The award names an offer that does not exist, was withdrawn or rejected, or whose data the challenger
     /// misstates (the last is the challenger's mistake, not a fault: it reverts).
     function _offerFault(Award calldata a, IMarket.FlexOffer calldata o) private view returns (Fault) {
@@ -212,7 +207,7 @@ contract ClearingHouse is IClearingHouse {
         if (status == IMarket.OfferStatus.Withdrawn || status == IMarket.OfferStatus.Rejected) {
             return Fault.OfferNotLive;
         }
-        if (market.hashOffer(a.offerId, _version(a.offerId), o) != stored) revert ClearingOfferMismatch(a.offerId);
+        if (market.hashOffer(a.offerId, market.offerVersion(a.offerId), o) != stored) revert ClearingOfferMismatch(a.offerId);
         return Fault.None;
     }
 

@@ -122,6 +122,7 @@ interface IMarket {
     function round(uint64 roundId) external view returns (Round memory);
     function offerHash(uint64 offerId) external view returns (bytes32);
     function offerStatus(uint64 offerId) external view returns (OfferStatus);
+    function offerVersion(uint64 offerId) external view returns (uint16);
     function hashOffer(uint64 offerId, uint16 version, FlexOffer calldata o) external pure returns (bytes32);
     function requestHash(uint64 requestId) external view returns (bytes32);
     function requestBuyer(uint64 requestId) external view returns (address);

@@ -162,8 +162,7 @@ contract Settlement is ISettlement, EIP712 {
     function submitReadings(Reading[] calldata readings) external {
         for (uint256 i; i < readings.length; ++i) {
             Reading calldata m = readings[i];
-            address expected = registry.assetCore(m.assetId).owner == address(0) ? address(0)
-                : registry.asset(m.assetId).deviceSigner;
+            address expected = registry.asset(m.assetId).deviceSigner; // zero for an unknown asset
             address signer = ECDSA.recover(_hashTypedDataV4(keccak256(abi.encode(
                 MEASUREMENT_TYPEHASH, m.assetId, m.slotStart, m.energyWh, m.seq))), m.signature);
             if (signer != expected || expected == address(0)) revert SettlementBadSignature(i, signer, expected);
@@ -188,9 +187,9 @@ contract Settlement is ISettlement, EIP712 {
         bytes32 leaf = IClearingLeaf(clearingHouse).leafOf(a);
         AwardRecord storage r = _record(leaf);
         if (r.phase == Phase.Settled || r.phase == Phase.None) revert SettlementWrongPhase(leaf, r.phase);
-        (bool ok, bytes memory ret) = address(market).staticcall(abi.encodeWithSignature("offerVersion(uint64)", a.offerId));
-        uint16 version = ok ? abi.decode(ret, (uint16)) : 0;
-        if (market.hashOffer(a.offerId, version, o) != market.offerHash(a.offerId)) revert SettlementOfferMismatch(a.offerId);
+        if (market.hashOffer(a.offerId, market.offerVersion(a.offerId), o) != market.offerHash(a.offerId)) {
+            revert SettlementOfferMismatch(a.offerId);
+        }
         Outcome memory out = _outcome(r, a, o, leaf);
         r.phase = Phase.Settled;
         _recordReliability(r.fsp, out);
