@@ -41,14 +41,9 @@ class EventIndex:
         self._seen: set[tuple[str, int]] = set()
         self._by_name: dict[str, list[Event]] = defaultdict(list)
         self.synced_block = from_block - 1
-        self._listeners: list = []
 
     def watch(self, address: str) -> None:
         self.addresses.add(to_checksum_address(address))
-
-    def subscribe(self, callback) -> None:
-        """Call `callback(event)` for every new event (used by the gateway's live stream)."""
-        self._listeners.append(callback)
 
     def ingest_logs(self, logs: list[dict]) -> list[Event]:
         new = []
@@ -69,9 +64,6 @@ class EventIndex:
             self._events.append(ev)
             self._by_name[ev.name].append(ev)
             new.append(ev)
-        for ev in new:
-            for cb in self._listeners:
-                cb(ev)
         return new
 
     def ingest_receipt(self, receipt: dict) -> list[Event]:

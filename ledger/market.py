@@ -101,15 +101,11 @@ class MarketClient:
 
     def offer(self, offer_id: int) -> tuple[FlexOffer, int]:
         """The current data and version of an offer, from the event index."""
-        for name in ("OfferUpdated", "OfferSubmitted"):
-            ev = self.c.index.last(name, offerId=offer_id)
-            if ev is not None:
-                latest = ev
-                updates = self.c.index.events("OfferUpdated", offerId=offer_id)
-                if updates:
-                    latest = updates[-1]
-                return FlexOffer.unpack(latest["roundId"], latest["data"]), latest["version"]
-        raise KeyError(f"offer {offer_id} is not in the event index")
+        latest = self.c.index.last("OfferUpdated", offerId=offer_id) or self.c.index.last("OfferSubmitted",
+                                                                                         offerId=offer_id)
+        if latest is None:
+            raise KeyError(f"offer {offer_id} is not in the event index")
+        return FlexOffer.unpack(latest["roundId"], latest["data"]), latest["version"]
 
     def update_offer(self, fsp: LocalAccount, offer_id: int, new: FlexOffer, *, precheck: bool = True) -> TxResult:
         current, _ = self.offer(offer_id)

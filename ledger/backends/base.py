@@ -46,7 +46,7 @@ class ChainBackend(ABC):
         return {"maxFeePerGas": 2 * base + PRIORITY_FEE, "maxPriorityFeePerGas": PRIORITY_FEE}
 
     def sign(self, account: LocalAccount, to: str | None, data: bytes, *, gas: int | None = None,
-             value: int = 0, fees: dict[str, int] | None = None) -> bytes:
+             value: int = 0) -> bytes:
         tx: dict[str, Any] = {
             "chainId": self.chain_id,
             "nonce": self._next_nonce(account.address),
@@ -54,7 +54,7 @@ class ChainBackend(ABC):
             "value": value,
             "data": data,
             "type": 2,
-            **(fees or self._fees()),
+            **self._fees(),
         }
         if to is not None:
             tx["to"] = to
@@ -71,16 +71,6 @@ class ChainBackend(ABC):
                 self._nonces.pop(account.address, None)  # resync the nonce on next use
                 raise
         return self.wait(tx_hash)
-
-    def send_many(self, items: list[tuple[LocalAccount, str | None, bytes, int | None]]) -> list[dict]:
-        """Send several transactions and wait for all; receipts in the same order."""
-        with self._lock:
-            fees = self._fees()
-            hashes = []
-            for account, to, data, gas in items:
-                raw = self.sign(account, to, data, gas=gas, fees=fees)
-                hashes.append(self.w3.eth.send_raw_transaction(raw))
-        return [self.wait(h) for h in hashes]
 
     def wait(self, tx_hash: bytes, timeout: float = 120) -> dict:
         try:
