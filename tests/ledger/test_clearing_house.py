@@ -245,6 +245,17 @@ def test_challenge_with_a_forged_proof_or_after_the_window_is_refused(world, cle
                                         cleared.dso_request)
 
 
+def test_challenge_that_misstates_the_offer_or_request_is_refused_by_name(world, cleared):
+    good = good_award(cleared)
+    tree = commit(world, [good])
+    cl, who = world.ledger.clearing, world.actors.auditor
+    with reverts("ClearingOfferMismatch", offerId=cleared.offer_id):
+        cl.challenge(who, good, tree.proof(good), cleared.extra, cleared.dso_request)
+    with reverts("ClearingRequestMismatch", requestId=cleared.dso_req):
+        cl.challenge(who, good, tree.proof(good), cleared.offer, cleared.tso_request)
+    assert cl.commitment(cleared.rid).status == CommitmentStatus.PENDING
+
+
 def test_rejected_round_can_be_cleared_again(world, cleared):
     bad = good_award(cleared, start_slot=3)
     tree = commit(world, [bad])

@@ -215,7 +215,7 @@ contract ClearingHouse is IClearingHouse {
         bytes32 stored = market.requestHash(a.requestId);
         if (stored == bytes32(0)) return Fault.UnknownRequest;
         if (keccak256(abi.encode(a.requestId, market.requestBuyer(a.requestId), q)) != stored) {
-            revert ClearingOfferMismatch(a.offerId);
+            revert ClearingRequestMismatch(a.requestId);
         }
         return Fault.None;
     }

@@ -53,6 +53,7 @@ interface IClearingHouse {
     error ClearingNotFinal(uint64 roundId);
     error ClearingInvalidProof(uint64 roundId);
     error ClearingOfferMismatch(uint64 offerId);
+    error ClearingRequestMismatch(uint64 requestId);
     error ClearingNoFault(uint64 roundId);
     error ClearingNotAPair(uint64 offerIdA, uint64 offerIdB);
     error ClearingNotAssetOwner(uint64 offerId, address account);
