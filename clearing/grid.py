@@ -4,7 +4,7 @@ Zone limits are the DSO traffic light: per zone and slot, the net Wh of *all* aw
 activation in the zone (DSO and TSO awards alike) must stay within ``[-down_wh, up_wh]``.
 Sensitivities are optional linear rows ``sum_z coeff[k, z] * net_wh[z, s] <= limit[k, s]``
 (e.g. a transformer loaded by several zones). Inputs: plain mappings, validated here.
-Coefficients below 1e-9 in magnitude are treated as 0 (HiGHS would drop them anyway).
+Coefficients of at most 1e-9 in magnitude are treated as 0 (HiGHS drops them anyway).
 """
 
 from __future__ import annotations

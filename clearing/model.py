@@ -29,6 +29,7 @@ from .candidates import Candidates
 __all__ = ["Model", "build_model"]
 
 INF = highspy.kHighsInf
+SMALL_MATRIX_VALUE = 1e-9  # HiGHS default: smaller matrix entries are dropped with a warning
 
 
 @dataclass(eq=False)
@@ -117,7 +118,7 @@ def build_model(rnd: RoundInput, cand: Candidates, *, penalty: float, mip: bool)
         for k in range(len(sn.coeff)):
             m = np.flatnonzero(zk >= 0)
             coef = sn.coeff[k, zk[m]] * dy[m]
-            nz = np.abs(coef) >= 1e-9  # HiGHS drops (and warns about) smaller entries
+            nz = np.abs(coef) > SMALL_MATRIX_VALUE  # HiGHS drops (and warns about) |v| <= this
             rows.add(slot[m][nz], m[nz], coef[nz], np.full(S, -INF), sn.limit[k])
 
     # slice rows

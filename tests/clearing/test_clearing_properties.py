@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from dataclasses import replace
 
@@ -71,6 +71,7 @@ def test_down_requests_get_negative_portions_from_down_capable_offers():
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), c1=st.floats(0.1, 1.0), c2=st.floats(-0.5, 1.0), limit=st.integers(0, 3000),
        mode=st.sampled_from(["lp", "mip"]))
+@example(seed=0, c1=1.0, c2=1e-9, limit=0, mode="lp")  # exactly HiGHS's small_matrix_value
 def test_fractional_sensitivity_rows_hold_on_the_integer_awards(seed, c1, c2, limit, mode):
     n = 30 if mode == "lp" else 6
     rnd = synthetic_round(n, n_slots=12, width=4, n_zones=2, max_shift=4, seed=seed, dso_requests=2,
