@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 NODE_MODULES := contracts/node_modules/.installed
+FORGE  := contracts/node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 
-.PHONY: all setup demo test build-contracts check-contracts bench clean
+.PHONY: all setup demo test forge-test build-contracts check-contracts bench clean
 
 all: test
 
@@ -15,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# npm packages from the lockfile: solc, OpenZeppelin, anvil.
+# npm packages from the lockfile: solc, OpenZeppelin, anvil, forge.
 $(NODE_MODULES): contracts/package.json contracts/package-lock.json
 	cd contracts && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -25,8 +26,13 @@ setup: $(VENV)/.installed $(NODE_MODULES)
 demo: setup
 	$(VENV)/bin/flexledger demo
 
-test: setup
+test: setup forge-test
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# Fuzz and invariant tests (contracts/test) with the native forge, offline: foundry.toml
+# compiles through contracts/tools/solc (the pinned solc-js); see docs/foundry.md.
+forge-test: $(NODE_MODULES)
+	$(FORGE) test
 
 build-contracts: setup
 	$(PY) -m ledger.build

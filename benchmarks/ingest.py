@@ -30,7 +30,8 @@ from eth_utils import keccak  # noqa: E402
 from ledger.accounts import dev_account, new_account  # noqa: E402
 from ledger.ledger import Ledger  # noqa: E402
 from ledger.messages import FlexOffer, RoundConfig, Slice  # noqa: E402
-from ledger.registry import AssetKind, Role  # noqa: E402
+from domain.enums import AssetKind
+from domain.roles import Role
 
 TARGET_RATIO = 10.0
 TARGET_GAS_BATCH = 60_000

@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 
+from domain.enums import CommitmentStatus
 from ledger.client import ContractClient, TxResult
 from ledger.messages.award import Award, AwardTree
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest
-
-
-class Fault(IntEnum):
-    NONE = 0
-    UNKNOWN_OFFER = 1
-    OFFER_NOT_LIVE = 2
-    WRONG_ROUND = 3
-    START_OUTSIDE_WINDOW = 4
-    BAD_SCHEDULE_LENGTH = 5
-    SLICE_OUT_OF_BOUNDS = 6
-    TOTAL_OUT_OF_BOUNDS = 7
-    PORTION_EXCEEDS_SCHEDULE = 8
-    WRONG_DIRECTION = 9
-    OUTSIDE_REQUEST_SLOTS = 10
-    ASSET_NOT_PREQUALIFIED = 11
-    ZONE_MISMATCH = 12
-    PRICE_NOT_OFFERED = 13
-    PRICE_ABOVE_CAP = 14
-    UNKNOWN_REQUEST = 15
-    REQUEST_NOT_OPEN = 16
-    INCONSISTENT_AWARDS = 17
-    OVER_CAPACITY = 18
-
-
-class CommitmentStatus(IntEnum):
-    NONE = 0
-    PENDING = 1
-    REJECTED = 2
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from clearing import CanonicalResult, RoundInput, clear
+from domain.enums import PricingMode
 from ledger.clearing_house import Commitment
 from ledger.client import TxResult
 from ledger.messages.award import Award, AwardTree
-from ledger.messages.flex_request import PricingMode
 from ledger.round_state import RoundState, rebuild_round, verify_round
 
 

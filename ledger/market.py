@@ -7,33 +7,15 @@ Offers are checked in Python against the round and the asset before anything is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 
+from domain.enums import OfferStatus, RequestStatus
 from ledger.client import ContractClient, TxResult
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest, RoundConfig
 
 OFFER_BATCH_GAS = 29_000_000
-
-
-class OfferStatus(IntEnum):
-    NONE = 0
-    OFFERED = 1
-    WITHDRAWN = 2
-    AWARDED = 3
-    ACTIVATED = 4
-    SETTLED = 5
-    REJECTED = 6
-    EXPIRED = 7
-    OPTED_OUT = 8
-
-
-class RequestStatus(IntEnum):
-    NONE = 0
-    OPEN = 1
-    CANCELLED = 2
 
 
 @dataclass(frozen=True)

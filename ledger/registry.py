@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
 
+from domain.enums import AssetKind
+from domain.roles import Role
 from ledger.client import ContractClient, TxResult
-
-
-class Role(StrEnum):
-    ADMIN = "ADMIN"
-    OPERATOR = "OPERATOR"
-    DSO = "DSO"
-    TSO = "TSO"
-    FSP = "FSP"
-    AUDITOR = "AUDITOR"
-
-    @property
-    def id(self) -> bytes:
-        """The AccessControl role id: 0x00… for ADMIN, keccak256(name) otherwise."""
-        return b"\0" * 32 if self is Role.ADMIN else keccak(text=self.value)
-
-
-class AssetKind(IntEnum):
-    CONSUMPTION = 0
-    PRODUCTION = 1
 
 
 def b32(text: str | bytes) -> bytes:

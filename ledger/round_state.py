@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from eth_utils import keccak
 
+from domain.enums import OfferStatus, RequestStatus
 from ledger.errors import LedgerError
 from ledger.events import EventIndex
-from ledger.market import OfferStatus, RequestStatus
 from ledger.messages.flex_offer import FlexOffer, offer_hash
 from ledger.messages.flex_request import FlexRequest, RoundConfig
 

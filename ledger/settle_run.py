@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from domain.enums import Phase
 from ledger.clearing_run import ClearingRun, run_clearing
 from ledger.errors import ContractRevert, LedgerError
-from ledger.settlement import Phase
 
 
 @dataclass

@@ -4,10 +4,10 @@ settlement), and the device agent's submitter that sends signed readings to the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 
 from eth_account.signers.local import LocalAccount
 
+from domain.enums import Phase
 from ledger.client import ContractClient, TxResult
 from ledger.eip712 import Domain, StructType, digest
 from ledger.errors import ContractRevert
@@ -18,17 +18,6 @@ EURO = 1_000_000  # token units per euro (6 decimals)
 MEASUREMENT = StructType("Measurement", (("uint64", "assetId"), ("uint64", "slotStart"), ("int64", "energyWh"),
                                          ("uint64", "seq")))
 DOMAIN_NAME, DOMAIN_VERSION = "FlexLedger Settlement", "1"
-
-
-class Phase(IntEnum):
-    NONE = 0
-    CONFIRMED = 1
-    ACTIVATED = 2
-    ACCEPTED = 3
-    INCAPABLE = 4
-    OPTED_OUT = 5
-    BLOCKED = 6
-    SETTLED = 7
 
 
 @dataclass(frozen=True)

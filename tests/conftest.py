@@ -8,12 +8,13 @@ from dataclasses import dataclass
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from domain.enums import AssetKind
+from domain.roles import Role
 from ledger.accounts import dev_account, new_account
 from ledger.anvil import Anvil
 from ledger.backends import EmbeddedChain
 from ledger.deploy import deploy
 from ledger.ledger import Ledger
-from ledger.registry import AssetKind, Role
 
 
 @dataclass

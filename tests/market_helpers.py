@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from domain.enums import Direction
 from ledger.messages import FlexOffer, FlexRequest, RoundConfig, Slice
-from ledger.messages.flex_request import Direction
 
 SLOT = 900
 

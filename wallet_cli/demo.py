@@ -17,15 +17,15 @@ from agent import ManualClock, ReadingBuffer, start_simulator
 from agent.meter import ModbusMeter
 from agent.registers import DEFAULT_MAP
 from agent.runner import AgentRunner, AgentSettings
-from ledger.clearing_run import commit_run, run_clearing, verify_round_commitment
+from domain.enums import AssetKind, Direction
+from domain.roles import Role
 from ledger.accounts import dev_account, new_account
 from ledger.backends import EmbeddedChain
+from ledger.clearing_run import commit_run, run_clearing, verify_round_commitment
 from ledger.errors import ContractRevert
 from ledger.ledger import Ledger
 from ledger.messages import FlexOffer, FlexRequest, RoundConfig, Slice
 from ledger.messages.aau import to_aau
-from ledger.messages.flex_request import Direction
-from ledger.registry import AssetKind, Role
 from ledger.round_state import rebuild_round, verify_round
 from ledger.settle_run import confirm_awards, settle_round
 from ledger.settlement import EURO, ChainSubmitter

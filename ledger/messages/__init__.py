@@ -1,6 +1,6 @@
 """Market messages at the boundary: flex-offers, flex requests, and their exchange formats."""
 
 from ledger.messages.flex_offer import FlexOffer, OfferInvalid, Slice
-from ledger.messages.flex_request import Direction, FlexRequest, Product, RoundConfig
+from ledger.messages.flex_request import FlexRequest, RoundConfig
 
-__all__ = ["Direction", "FlexOffer", "FlexRequest", "OfferInvalid", "Product", "RoundConfig", "Slice"]
+__all__ = ["FlexOffer", "FlexRequest", "OfferInvalid", "RoundConfig", "Slice"]

@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
 from typing import Any
 
 from eth_abi import encode
 from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from domain.enums import Direction, PricingMode, Product
 from ledger.messages.packing import pack_uint32, unpack_uint32
 from ledger.registry import b32
 
 UINT32 = (1 << 32) - 1
 UINT64 = (1 << 64) - 1
 REQUEST_TUPLE = "(uint64,uint64,uint8,uint32,uint64,uint8,bytes32,bytes)"
-
-
-class Direction(IntEnum):
-    UP = 0    # more injection or less consumption
-    DOWN = 1  # less injection or more consumption
-
-    @property
-    def sign(self) -> int:
-        return 1 if self is Direction.UP else -1
-
-
-class Product(IntFlag):
-    RESERVATION = 1
-    ACTIVATION = 2
-    BOTH = 3
-
-
-class PricingMode(IntEnum):
-    PAY_AS_BID = 0
-    UNIFORM = 1
 
 
 class RoundConfig(BaseModel):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.enums import Direction
 from ledger.messages.flex_offer import FlexOffer
-from ledger.messages.flex_request import Direction, FlexRequest, RoundConfig
+from ledger.messages.flex_request import FlexRequest, RoundConfig
 
 MESSAGE_NAMES = {
     "FlexRequest": "FlexRequest",     # a buyer's need (RequestPosted)

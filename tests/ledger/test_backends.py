@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from domain.roles import Role
 from ledger.accounts import dev_account, new_account
 from ledger.backends import EmbeddedChain, RpcChain, connect
 from ledger.errors import BackendError
 from ledger.ledger import Ledger
-from ledger.registry import Role
 from tests.helpers import reverts
 
 

@@ -6,11 +6,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from ledger.clearing_house import CommitmentStatus, Fault
-from ledger.market import OfferStatus
+from domain.enums import CommitmentStatus, Direction, Fault, OfferStatus
 from ledger.messages import FlexOffer, FlexRequest, RoundConfig
 from ledger.messages.award import Award, AwardTree
-from ledger.messages.flex_request import Direction
 from tests.helpers import reverts
 from tests.market_helpers import make_offer, make_request, open_round
 

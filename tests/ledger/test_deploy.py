@@ -8,12 +8,12 @@ import sys
 
 import pytest
 
+from domain.roles import Role
 from ledger.accounts import dev_account
 from ledger.backends import EmbeddedChain, RpcChain
 from ledger.deploy import Manifest, deploy
 from ledger.errors import ManifestError
 from ledger.ledger import Ledger
-from ledger.registry import Role
 
 
 def test_manifest_round_trips_through_json_and_verifies(tmp_path):
@@ -56,8 +56,8 @@ def test_malformed_manifest_is_refused():
 
 RELOAD_SCRIPT = """
 import sys
+from domain.roles import Role
 from ledger.ledger import Ledger
-from ledger.registry import Role
 ledger = Ledger.attach(sys.argv[1], sys.argv[2])
 print(ledger.registry.has_role(Role.DSO, sys.argv[3]), len(ledger.index.events("ParticipantRegistered")))
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from ledger.market import OfferStatus
+from domain.enums import OfferStatus
 from tests.helpers import reverts
 from tests.market_helpers import make_offer, open_round
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from domain.enums import AssetKind
 from ledger.accounts import new_account
 from ledger.messages import OfferInvalid
 from ledger.messages.packing import pack_signed
-from ledger.registry import AssetKind
 from tests.helpers import reverts
 from tests.market_helpers import SLOT, make_offer, open_round
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.market import RequestStatus
-from ledger.messages.flex_request import Direction
+from domain.enums import Direction, RequestStatus
 from tests.helpers import reverts
 from tests.market_helpers import SLOT, make_request, open_round
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.enums import AssetKind
+from domain.roles import Role
 from ledger.accounts import new_account
-from ledger.registry import AssetKind, Role, b32
+from ledger.registry import b32
 from tests.helpers import reverts
 
 ADMIN_ROLE = Role.ADMIN.id

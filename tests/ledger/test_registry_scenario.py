@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from domain.enums import AssetKind
+from domain.roles import Role
 from ledger.accounts import new_account
 from ledger.backends import EmbeddedChain, RpcChain
 from ledger.ledger import Ledger
-from ledger.registry import AssetKind, Role
 from tests.conftest import make_actors, register_actors
 from tests.helpers import reverts
 

@@ -8,13 +8,12 @@ import sys
 
 import pytest
 
+from domain.enums import Direction, OfferStatus
 from ledger.backends import RpcChain
 from ledger.ledger import Ledger
-from ledger.market import OfferStatus
 from ledger.round_state import RoundStateMismatch, rebuild_round, verify_round
 from tests.conftest import build_world, make_actors
 from tests.market_helpers import make_offer, make_request, open_round
-from ledger.messages.flex_request import Direction
 
 REBUILD = """
 import json, sys

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from domain.enums import OfferStatus, Phase
 from ledger.accounts import new_account
 from ledger.eip712 import sign_digest
-from ledger.market import OfferStatus
 from ledger.messages import FlexOffer
 from ledger.messages.award import Award, AwardTree
-from ledger.settlement import Phase, SignedReading
+from ledger.settlement import SignedReading
 from tests.conftest import BUYER_FUNDS
 from tests.helpers import reverts
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
@@ -281,7 +281,7 @@ def test_forged_or_tampered_readings_are_refused(world, forgery):
         with reverts("SettlementBadSignature", index=0, recovered=a.fsp.address, expected=a.device.address):
             s.submit_readings(a.outsider, [r])
     elif forgery == "other asset":
-        from ledger.registry import AssetKind
+        from domain.enums import AssetKind
         other = world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.CONSUMPTION, 1000, 1000,
                                                      "M-2", a.device2.address)
         r = sign(world, a.device, other, x.slot(0), 500, 1)  # asset 1's device signs for asset `other`

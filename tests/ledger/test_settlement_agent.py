@@ -16,7 +16,7 @@ from agent import ManualClock, ReadingBuffer, start_simulator
 from agent.meter import ModbusMeter
 from agent.registers import DEFAULT_MAP
 from agent.runner import AgentRunner, AgentSettings
-from ledger.market import OfferStatus
+from domain.enums import OfferStatus
 from ledger.settlement import ChainSubmitter
 from tests.conftest import BUYER_FUNDS
 from tests.ledger.test_settlement import ACTIVATION, ESCROW, RESERVATION, award_round, balances, goto
