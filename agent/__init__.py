@@ -18,7 +18,7 @@ from .keystore import create_keystore, load_key, read_password
 from .meter import MeterSample, ModbusMeter
 from .registers import DEFAULT_MAP, MeterMap, load_register_map
 from .runner import AgentRunner, AgentSettings
-from .signing import Domain, Measurement, SignedMeasurement, measurement_digest, recover_signer, sign_measurement, verify
+from .signing import Measurement, SignedMeasurement, sign_measurement, verify
 from .simulator import MeterModel, MeterSimulator, RunningSimulator, start_simulator
 from .submit import HttpSubmitter, Submitter
 
@@ -29,7 +29,6 @@ __all__ = [
     "AgentRunner",
     "AgentSettings",
     "Anchor",
-    "Domain",
     "HttpSubmitter",
     "KeystoreError",
     "ManualClock",
@@ -56,9 +55,7 @@ __all__ = [
     "load_config",
     "load_key",
     "load_register_map",
-    "measurement_digest",
     "read_password",
-    "recover_signer",
     "sign_measurement",
     "start_simulator",
     "verify",

@@ -29,11 +29,13 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.eip712 import settlement_domain
+
 from .buffer import Anchor, ReadingBuffer
 from .clock import Clock, RealClock
 from .errors import MeterError, MeterGarbage
 from .meter import MeterSample, ModbusMeter
-from .signing import Domain, Measurement, SignedMeasurement, sign_measurement
+from .signing import Measurement, SignedMeasurement, sign_measurement
 from .submit import Submitter
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ class AgentRunner:
         self._monotonic = monotonic
         self._sleep = sleep
         self._key = private_key
-        self._domain = Domain(chain_id=settings.chain_id, verifying_contract=settings.verifying_contract)
+        self._domain = settlement_domain(settings.chain_id, settings.verifying_contract)
         anchor = buffer.anchor()
         self._prev: tuple[float, int] | None = (anchor.t, anchor.energy_wh) if anchor else None
         self._written: object = _UNKNOWN

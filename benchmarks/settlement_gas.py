@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from ledger.backends import EmbeddedChain  # noqa: E402
 from ledger.deploy import deploy  # noqa: E402
-from ledger.eip712 import sign_digest  # noqa: E402
+from domain.eip712 import sign_digest  # noqa: E402
 from ledger.ledger import Ledger  # noqa: E402
 from tests.conftest import build_world, make_actors  # noqa: E402
 
@@ -39,7 +39,7 @@ def _prepare_device(world) -> None:
 
 
 def measure(batch: int) -> dict[str, int]:
-    from ledger.messages.award import Award, AwardTree
+    from domain.award import Award, AwardTree
     from ledger.settlement import SignedReading
     from tests.market_helpers import make_offer, make_request, open_round
 

@@ -7,7 +7,7 @@ Design reasoning
 - Slice data is a padded 2-D array ``[n_offers, max_slices]`` plus ``n_slices``; the
   padding is forced to zero so sums over axis 1 are always the offer's sums.
 - Per-slice energies are stored as int32: the on-chain award format packs each slice
-  as int32 (see ``canonical.pack_energies``), so an offer whose bounds do not fit int32
+  as int32 (see ``domain.packing.pack_int32``), so an offer whose bounds do not fit int32
   could never be awarded anyway and is refused here. Sums are taken in int64.
 - Validation is vectorised; the first bad record is reported as
   ``offers[<index>].<field>: <reason>`` (``InvalidRoundInput``).

@@ -10,62 +10,30 @@ Design reasoning
 - Everything is an integer; the JSON form has sorted keys, no whitespace and no floats
   (non-integral option values are written as their ``repr`` string), so two processes
   produce the same bytes and the same keccak.
-- Award value = ``(res_price*3600//slot_len + act_price) * sum|portion| // 1000``; the
-  round's total cost is the sum of award values (floor per award, as the contracts do).
-- ``pack_energies`` is the on-chain slice format: int32 big-endian two's complement,
-  4 bytes per slice.
+- The award type, its value formula and the slice packing are `domain.award` /
+  `domain.packing`; the round's total cost is the sum of award values.
 """
 
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import highspy
 import numpy as np
 from eth_utils import keccak
 
-__all__ = ["Award", "CanonicalResult", "canonicalise", "pack_energies", "unpack_energies", "award_value",
-           "award_bytes"]
+from domain.award import Award
+
+__all__ = ["CanonicalResult", "canonicalise"]
 
 
-def pack_energies(energies: list[int]) -> bytes:
-    """Each slice as int32 big-endian two's complement (4 bytes)."""
-    a = np.asarray(energies, dtype=np.int64) if len(energies) else np.zeros(0, np.int64)
-    if a.size and (a.max() > 2**31 - 1 or a.min() < -(2**31)):
-        raise ValueError("energy does not fit int32")
-    return a.astype(">i4").tobytes()
-
-
-def unpack_energies(data: bytes) -> list[int]:
-    if len(data) % 4:
-        raise ValueError("packed energies must be a multiple of 4 bytes")
-    return list(struct.unpack(f">{len(data) // 4}i", data))
-
-
-class Award(NamedTuple):
-    round_id: int
-    offer_id: int
-    request_id: int
-    start_slot: int
-    schedule: list[int]
-    portion: list[int]
-    res_price: int
-    act_price: int
-
-
-def award_value(a: Award, slot_len: int) -> int:
-    return (a.res_price * 3600 // slot_len + a.act_price) * sum(abs(e) for e in a.portion) // 1000
-
-
-def award_bytes(a: Award) -> bytes:
-    """Packed award: u64 round, u64 offer, u64 request, u32 start, u16 n, schedule,
-    portion (pack_energies), u128 res_price, u128 act_price."""
-    head = struct.pack(">QQQIH", a.round_id, a.offer_id, a.request_id, a.start_slot, len(a.schedule))
-    return head + pack_energies(a.schedule) + pack_energies(a.portion) + \
-        a.res_price.to_bytes(16, "big") + a.act_price.to_bytes(16, "big")
+def _award_doc(a: Award) -> dict[str, Any]:
+    """An award in the result's JSON (field names as in the engine's input)."""
+    return {"round_id": a.round_id, "offer_id": a.offer_id, "request_id": a.request_id, "start_slot": a.start_slot,
+            "schedule": list(a.schedule), "portion": list(a.portion), "res_price": a.reservation_price,
+            "act_price": a.activation_price}
 
 
 def _plain(v: Any) -> Any:
@@ -104,13 +72,13 @@ class CanonicalResult:
         return keccak(_dumps(self.clearing_spec))
 
     def awards_hash(self) -> bytes:
-        return keccak(b"".join(award_bytes(a) for a in self.awards))
+        return keccak(b"".join(a.packed() for a in self.awards))
 
     def to_dict(self) -> dict[str, Any]:
         doc = _plain({"round_id": self.round_id, "requests": self.requests, "total_cost": self.total_cost,
                       "clearing_spec": self.clearing_spec, "spec_hash": "0x" + self.spec_hash().hex(),
                       "aggregation": self.aggregation, "excluded_offers": self.excluded_offers})
-        doc["awards"] = [a._asdict() for a in self.awards]  # already plain ints (built via tolist)
+        doc["awards"] = [_award_doc(a) for a in self.awards]  # already plain ints (built via tolist)
         return doc
 
     def to_json_bytes(self) -> bytes:
@@ -155,7 +123,7 @@ def canonicalise(rnd, aw, agg, opts, res_price, act_price, req_price) -> Canonic
         for p, (a_oid, a_rid, g, n, s0, r0, a0) in enumerate(zip(
                 oid[pair_start].tolist(), rid[pair_start].tolist(), og.tolist(), ns.tolist(),
                 st[pair_start].tolist(), rp[pair_start].tolist(), ap[pair_start].tolist())):
-            awards.append(Award(rnd.round_id, a_oid, a_rid, s0, slist[g][:n], plist[p][:n], r0, a0))
+            awards.append(Award(rnd.round_id, a_oid, a_rid, s0, tuple(slist[g][:n]), tuple(plist[p][:n]), r0, a0))
     reqs = []
     for r in range(q.n):
         ln = int(q.length[r])

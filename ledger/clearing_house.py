@@ -8,7 +8,7 @@ from eth_account.signers.local import LocalAccount
 
 from domain.enums import CommitmentStatus
 from ledger.client import ContractClient, TxResult
-from ledger.messages.award import Award, AwardTree
+from domain.award import Award, AwardTree
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest
 

@@ -19,7 +19,7 @@ from clearing import CanonicalResult, RoundInput, clear
 from domain.enums import PricingMode
 from ledger.clearing_house import Commitment
 from ledger.client import TxResult
-from ledger.messages.award import Award, AwardTree
+from domain.award import AwardTree
 from ledger.round_state import RoundState, rebuild_round, verify_round
 
 
@@ -67,11 +67,6 @@ def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> t
     return rnd, skipped
 
 
-def to_awards(result: CanonicalResult) -> list[Award]:
-    return [Award(a.round_id, a.offer_id, a.request_id, a.start_slot, tuple(a.schedule), tuple(a.portion),
-                  a.res_price, a.act_price) for a in result.awards]
-
-
 def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None,
                  zone_limits: dict | None = None) -> ClearingRun:
     """Read the round from events (verified against the contract) and clear it."""
@@ -81,7 +76,7 @@ def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None,
     opts = {**default_options(state), **(options or {})}
     rnd, skipped = round_input(ledger, state, zone_limits)
     result = clear(rnd, opts)
-    return ClearingRun(state, result, AwardTree(to_awards(result)), opts, skipped)
+    return ClearingRun(state, result, AwardTree(result.awards), opts, skipped)
 
 
 def commit_run(ledger, operator: LocalAccount, run: ClearingRun, bond: int | None = None) -> TxResult:

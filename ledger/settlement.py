@@ -7,17 +7,14 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
+from domain.award import Award
+from domain.eip712 import Domain, measurement_digest, settlement_domain
 from domain.enums import Phase
 from ledger.client import ContractClient, TxResult
-from ledger.eip712 import Domain, StructType, digest
 from ledger.errors import ContractRevert
-from ledger.messages.award import Award
 from ledger.messages.flex_offer import FlexOffer
 
 EURO = 1_000_000  # token units per euro (6 decimals)
-MEASUREMENT = StructType("Measurement", (("uint64", "assetId"), ("uint64", "slotStart"), ("int64", "energyWh"),
-                                         ("uint64", "seq")))
-DOMAIN_NAME, DOMAIN_VERSION = "FlexLedger Settlement", "1"
 
 
 @dataclass(frozen=True)
@@ -60,10 +57,10 @@ class SettlementClient:
         return self.c.address
 
     def domain(self) -> Domain:
-        return Domain(DOMAIN_NAME, DOMAIN_VERSION, self.c.chain.chain_id, self.c.address)
+        return settlement_domain(self.c.chain.chain_id, self.c.address)
 
     def measurement_digest(self, asset_id: int, slot_start: int, energy_wh: int, seq: int) -> bytes:
-        return digest(self.domain(), MEASUREMENT, (asset_id, slot_start, energy_wh, seq))
+        return measurement_digest(self.domain(), asset_id, slot_start, energy_wh, seq)
 
     def award(self, leaf: bytes) -> dict:
         return self.c.call("award", leaf)

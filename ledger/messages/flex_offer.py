@@ -13,7 +13,7 @@ from typing import Any
 from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledger.messages.packing import fits_int16, pack_signed, unpack_signed
+from domain.packing import fits_int16, pack_signed, unpack_signed
 
 UINT64 = (1 << 64) - 1
 INT64 = (1 << 63) - 1

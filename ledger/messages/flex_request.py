@@ -9,7 +9,7 @@ from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.enums import Direction, PricingMode, Product
-from ledger.messages.packing import pack_uint32, unpack_uint32
+from domain.packing import pack_uint32, unpack_uint32
 from ledger.registry import b32
 
 UINT32 = (1 << 32) - 1

@@ -8,9 +8,10 @@ import pytest
 
 from agent.buffer import Anchor, ReadingBuffer
 from agent.errors import ReadingBufferError
-from agent.signing import Domain, sign_measurement
+from agent.signing import sign_measurement
+from domain.eip712 import settlement_domain
 
-DOMAIN = Domain(chain_id=1, verifying_contract="0x" + "22" * 20)
+DOMAIN = settlement_domain(1, "0x" + "22" * 20)
 KEY = b"\x11" * 32
 
 

@@ -10,18 +10,10 @@ from eth_utils import keccak
 
 from agent.errors import KeystoreError
 from agent.keystore import PASSWORD_ENV, create_keystore, keystore_address, load_key, read_password
-from agent.signing import (
-    MEASUREMENT_TYPEHASH,
-    Domain,
-    Measurement,
-    SignedMeasurement,
-    measurement_digest,
-    recover_signer,
-    sign_measurement,
-    verify,
-)
+from agent.signing import Measurement, SignedMeasurement, sign_measurement, verify
+from domain.eip712 import MEASUREMENT, recover, settlement_domain
 
-DOMAIN = Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
+DOMAIN = settlement_domain(31337, "0x5FbDB2315678afecb367f032d93F642f64180aa3")
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 M = Measurement(asset_id=7, slot_start=1_767_225_600, energy_wh=812, seq=1)
 
@@ -37,7 +29,7 @@ def test_recovering_the_signer_from_the_digest_gives_the_device_address(keystore
     path, address = keystore
     sm = sign_measurement(M, DOMAIN, load_key(path, "correct horse"))
     assert sm.signer == address
-    assert recover_signer(sm.digest, sm.signature) == address
+    assert recover(sm.digest, sm.signature) == address
     assert len(sm.signature) == 65 and sm.signature[64] in (27, 28)
 
 
@@ -45,7 +37,7 @@ def test_recovering_the_signer_from_the_digest_gives_the_device_address(keystore
 def test_a_tampered_field_recovers_to_a_different_address(field):
     sm = sign_measurement(M, DOMAIN, KEY)
     tampered = M.model_copy(update={field: getattr(M, field) + 1})
-    assert recover_signer(measurement_digest(tampered, DOMAIN), sm.signature) != sm.signer
+    assert recover(tampered.eip712_digest(DOMAIN), sm.signature) != sm.signer
     assert not verify(sm.model_copy(update={field: getattr(M, field) + 1}), sm.signer)
 
 
@@ -67,9 +59,9 @@ def test_the_digest_follows_eip712_by_hand():
         )
     )
     struct_hash = keccak(
-        encode(["bytes32", "uint64", "uint64", "int64", "uint64"], [MEASUREMENT_TYPEHASH, 7, 1_767_225_600, 812, 1])
+        encode(["bytes32", "uint64", "uint64", "int64", "uint64"], [MEASUREMENT.type_hash, 7, 1_767_225_600, 812, 1])
     )
-    assert measurement_digest(M, DOMAIN) == keccak(b"\x19\x01" + separator + struct_hash)
+    assert M.eip712_digest(DOMAIN) == keccak(b"\x19\x01" + separator + struct_hash)
 
 
 def test_negative_energy_is_signable_as_int64():

@@ -6,7 +6,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from clearing import RoundInput, award_value
+from clearing import RoundInput
+
 
 
 def assert_result_valid(rnd: RoundInput, res) -> None:
@@ -45,7 +46,7 @@ def assert_result_valid(rnd: RoundInput, res) -> None:
             np.add.at(met[r], rel[nz], np.abs(p[nz]))
             assert q.zone_id[r] in (0, o.zone_id[k])
             assert combined[k] <= q.max_price[r]
-            c = a.res_price * 3600 // rnd.slot_len + a.act_price
+            c = a.reservation_price * 3600 // rnd.slot_len + a.activation_price
             assert combined[k] <= c <= q.max_price[r]
         assert psum.tolist() == sched.tolist()
         zone_net[int(o.zone_id[k])][start:start + ns] += sched
@@ -63,4 +64,4 @@ def assert_result_valid(rnd: RoundInput, res) -> None:
     for k in range(len(sn.coeff)):
         lhs = sum(sn.coeff[k, j] * zone_net[int(z)] for j, z in enumerate(sn.zone_id))
         assert np.all(lhs <= sn.limit[k] + 1e-6), f"sensitivity row {k}"
-    assert res.total_cost == sum(award_value(a, rnd.slot_len) for a in res.awards)
+    assert res.total_cost == sum(a.value(rnd.slot_len) for a in res.awards)

@@ -52,7 +52,7 @@ def test_uniform_price_is_one_price_per_request_and_pay_as_bid_never_costs_more(
     cap = dict(zip(rnd.requests.request_id.tolist(), rnd.requests.max_price.tolist()))
     own = dict(zip(rnd.offers.offer_id.tolist(), rnd.offers.combined_price(900).tolist()))
     for a in uni.awards:
-        combined = a.res_price * 3600 // 900 + a.act_price
+        combined = a.reservation_price * 3600 // 900 + a.activation_price
         assert combined == max(price[a.request_id], own[a.offer_id]) <= cap[a.request_id]
     assert pab.total_cost <= uni.total_cost
 

@@ -57,4 +57,4 @@ def test_canonical_json_has_sorted_keys_and_no_floats():
 
     walk(doc)
     assert doc["spec_hash"] == "0x" + res.spec_hash().hex()
-    assert doc["awards"][0]["schedule"] == res.awards[0].schedule
+    assert doc["awards"][0]["schedule"] == list(res.awards[0].schedule)

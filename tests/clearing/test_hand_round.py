@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import pytest
 
-from clearing import RoundInput, award_value, clear
+from clearing import RoundInput, clear
+
 
 from .strategies import offer_hash
 
@@ -68,7 +69,7 @@ EXPECTED = [  # (offer, request, start, schedule, portion)
 
 
 def _rows(res):
-    return [(a.offer_id, a.request_id, a.start_slot, a.schedule, a.portion) for a in res.awards]
+    return [(a.offer_id, a.request_id, a.start_slot, list(a.schedule), list(a.portion)) for a in res.awards]
 
 
 @pytest.mark.parametrize("mode", ["lp", "mip"])
@@ -84,21 +85,21 @@ def test_zone_limit_caps_tso_award_in_red_zone_and_the_cheaper_offer_gets_it():
     res = clear(hand_round())
     zone1 = [a for a in res.awards if a.offer_id in (1, 4)]
     assert [a.offer_id for a in zone1] == [4]
-    assert zone1[0].schedule == [300, 300]
+    assert zone1[0].schedule == (300, 300)
 
 
 def test_pay_as_bid_awards_carry_the_offer_prices_and_cost_419_800():
     res = clear(hand_round(), {"pricing": "pay_as_bid"})
-    assert [(a.offer_id, a.res_price, a.act_price) for a in res.awards] == [
+    assert [(a.offer_id, a.reservation_price, a.activation_price) for a in res.awards] == [
         (2, 4_000, 110_000), (3, 0, 150_000), (4, 0, 90_000), (5, 0, 260_000)]
-    assert [award_value(a, 900) for a in res.awards] == [100_800, 135_000, 54_000, 130_000]
+    assert [a.value(900) for a in res.awards] == [100_800, 135_000, 54_000, 130_000]
     assert res.total_cost == 419_800
 
 
 def test_uniform_lp_prices_come_from_need_duals_capped_at_max_price():
     res = clear(hand_round(), {"pricing": "uniform"})
     assert {r["request_id"]: r["price"] for r in res.requests} == {10: 260_000, 20: 250_000}
-    assert [(a.offer_id, a.res_price, a.act_price) for a in res.awards] == [
+    assert [(a.offer_id, a.reservation_price, a.activation_price) for a in res.awards] == [
         (2, 4_000, 234_000), (3, 0, 250_000), (4, 0, 250_000), (5, 0, 260_000)]
     assert res.total_cost == 705_000
 
@@ -106,7 +107,7 @@ def test_uniform_lp_prices_come_from_need_duals_capped_at_max_price():
 def test_uniform_mip_prices_come_from_the_last_accepted_offer_in_merit_order():
     res = clear(hand_round(), {"pricing": "uniform", "mode": "mip"})
     assert {r["request_id"]: r["price"] for r in res.requests} == {10: 260_000, 20: 150_000}
-    assert [(a.offer_id, a.act_price) for a in res.awards] == [(2, 134_000), (3, 150_000), (4, 150_000),
+    assert [(a.offer_id, a.activation_price) for a in res.awards] == [(2, 134_000), (3, 150_000), (4, 150_000),
                                                                (5, 260_000)]
     assert res.total_cost == 475_000
 

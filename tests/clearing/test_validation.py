@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clearing import InvalidRoundInput, RoundInput, clear, pack_energies, unpack_energies
+from clearing import InvalidRoundInput, RoundInput, clear
 
 from .test_hand_round import _offer, hand_round
 
@@ -78,15 +78,6 @@ def test_unknown_or_bad_options_raise_instead_of_being_ignored(options, message)
         clear(hand_round(), options)
 
 
-def test_pack_energies_is_int32_big_endian_twos_complement_and_round_trips():
-    assert pack_energies([1, -1, 300]) == bytes.fromhex("00000001" "ffffffff" "0000012c")
-    assert unpack_energies(pack_energies([2**31 - 1, -(2**31), 0])) == [2**31 - 1, -(2**31), 0]
-    with pytest.raises(ValueError):
-        pack_energies([2**31])
-    with pytest.raises(ValueError):
-        unpack_energies(b"\x00\x01")
-
-
 def test_round_input_accepts_pydantic_models_with_hex_ids_and_hashes():
     from pydantic import BaseModel
 
@@ -111,4 +102,4 @@ def test_round_input_accepts_pydantic_models_with_hex_ids_and_hashes():
                 res_price=0, act_price=100_000)
     rnd = _round([o])
     assert rnd.offers.asset_id.tolist() == [42] and bytes(rnd.offers.offer_hash[0]) == b"\xab" * 32
-    assert clear(rnd).awards[0].schedule == [100, 100]
+    assert clear(rnd).awards[0].schedule == (100, 100)

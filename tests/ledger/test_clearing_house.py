@@ -8,7 +8,7 @@ import pytest
 
 from domain.enums import CommitmentStatus, Direction, Fault, OfferStatus
 from ledger.messages import FlexOffer, FlexRequest, RoundConfig
-from ledger.messages.award import Award, AwardTree
+from domain.award import Award, AwardTree
 from tests.helpers import reverts
 from tests.market_helpers import make_offer, make_request, open_round
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from domain.enums import AssetKind
 from ledger.accounts import new_account
 from ledger.messages import OfferInvalid
-from ledger.messages.packing import pack_signed
+from domain.packing import pack_signed
 from tests.helpers import reverts
 from tests.market_helpers import SLOT, make_offer, open_round
 

@@ -11,8 +11,8 @@ from ledger.accounts import dev_account, new_account
 from ledger.backends import EmbeddedChain
 from ledger.client import ContractClient
 from ledger.deploy import deploy
-from ledger.eip712 import Domain, StructType, digest, recover, sign_digest
-from ledger.merkle import MerkleTree, leaf_hash, verify
+from domain.eip712 import digest, Domain, recover, sign_digest, StructType
+from domain.merkle import leaf_hash, MerkleTree, verify
 
 PROBE = StructType("Probe", (("uint64", "assetId"), ("uint64", "slotStart"), ("int64", "energyWh"),
                              ("uint64", "seq"), ("bytes", "payload")))

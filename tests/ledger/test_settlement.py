@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from domain.award import Award, AwardTree
+from domain.eip712 import sign_digest
 from domain.enums import OfferStatus, Phase
 from ledger.accounts import new_account
-from ledger.eip712 import sign_digest
 from ledger.messages import FlexOffer
-from ledger.messages.award import Award, AwardTree
 from ledger.settlement import SignedReading
 from tests.conftest import BUYER_FUNDS
 from tests.helpers import reverts

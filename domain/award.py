@@ -1,17 +1,24 @@
-"""Awards: the canonical clearing result, one Merkle leaf per (offer, request) pair.
+"""Awards: the one award type, from the clearing engine to the Merkle leaf the contracts check.
 
-`schedule` is the offer's whole awarded energy per slice and `portion` this request's share
-(int Wh, signed: positive UP). On-chain both pack one int32 big-endian per slice; the leaf is
-OpenZeppelin StandardMerkleTree's encoding of the fields in LEAF_TYPES order.
+One award per (offer, request) pair that received energy. `schedule` is the offer's whole
+awarded energy per slice and `portion` this request's share (int Wh, signed: positive UP; the
+portions of one offer sum exactly to its schedule). On-chain both pack one int32 big-endian per
+slice; the leaf is OpenZeppelin StandardMerkleTree's encoding of the fields in LEAF_TYPES order.
+
+Award value = ``(reservation_price * 3600 // slot_len + activation_price) * sum|portion| // 1000``
+(floored per award, as the contracts do); a round's total cost is the sum of award values.
 """
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ledger.merkle import MerkleTree, leaf_hash
-from ledger.messages.packing import pack_signed, unpack_signed
+from domain.merkle import MerkleTree, leaf_hash
+from domain.packing import pack_int32, unpack_int32
+
+__all__ = ["LEAF_TYPES", "Award", "AwardTree"]
 
 LEAF_TYPES = ("uint64", "uint64", "uint64", "uint32", "bytes", "bytes", "uint64", "uint64")
 
@@ -28,8 +35,8 @@ class Award:
     activation_price: int
 
     def row(self) -> tuple:
-        return (self.round_id, self.offer_id, self.request_id, self.start_slot, pack_signed(self.schedule, 4),
-                pack_signed(self.portion, 4), self.reservation_price, self.activation_price)
+        return (self.round_id, self.offer_id, self.request_id, self.start_slot, pack_int32(self.schedule),
+                pack_int32(self.portion), self.reservation_price, self.activation_price)
 
     @property
     def leaf(self) -> bytes:
@@ -42,8 +49,16 @@ class Award:
 
     @classmethod
     def from_chain(cls, d: dict) -> "Award":
-        return cls(d["roundId"], d["offerId"], d["requestId"], d["startSlot"], tuple(unpack_signed(d["schedule"], 4)),
-                   tuple(unpack_signed(d["portion"], 4)), d["reservationPrice"], d["activationPrice"])
+        return cls(d["roundId"], d["offerId"], d["requestId"], d["startSlot"], tuple(unpack_int32(d["schedule"])),
+                   tuple(unpack_int32(d["portion"])), d["reservationPrice"], d["activationPrice"])
+
+    def packed(self) -> bytes:
+        """The clearing engine's byte form (hashed into its awards hash): u64 round, u64 offer,
+        u64 request, u32 start, u16 n, schedule, portion (int32 each), u128 prices."""
+        head = struct.pack(">QQQIH", self.round_id, self.offer_id, self.request_id, self.start_slot,
+                           len(self.schedule))
+        return head + pack_int32(self.schedule) + pack_int32(self.portion) + \
+            self.reservation_price.to_bytes(16, "big") + self.activation_price.to_bytes(16, "big")
 
     def value(self, slot_len: int) -> int:
         """Maximum value in token units: reservation + full activation of |portion|, floored."""
