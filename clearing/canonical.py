@@ -94,7 +94,7 @@ def clearing_spec(opts: dict[str, Any]) -> dict[str, Any]:
 
 
 def canonicalise(rnd, aw, agg, opts, res_price, act_price, req_price) -> CanonicalResult:
-    """Group flat integer awards (``solve.Awards``) into canonical (offer, request) rows."""
+    """Group flat integer awards (``awards.Awards``) into canonical (offer, request) rows."""
     o, q = rnd.offers, rnd.requests
     oid, rid = o.offer_id[aw.offer], q.request_id[aw.request]
     awards: list[Award] = []

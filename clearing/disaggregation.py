@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .aggregation import Aggregation
+from .awards import Awards
 from .errors import ClearingError
 
 __all__ = ["disaggregate", "split_portions"]
@@ -103,9 +104,7 @@ def disaggregate(agg: Aggregation, g: int, start: int, schedule, portions=None):
 
 
 def expand_awards(agg: Aggregation, aw):
-    """Turn awards on aggregates (``solve.Awards``) into awards on the member offers."""
-    from .solve import Awards
-
+    """Turn awards on aggregates (``awards.Awards``) into awards on the member offers."""
     parts = {k: [] for k in ("offer", "start", "slice", "request", "energy")}
     order = np.lexsort([aw.request, aw.slice, aw.offer])
     go, gs, gr, ge, gt = aw.offer[order], aw.slice[order], aw.request[order], aw.energy[order], aw.start[order]

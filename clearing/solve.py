@@ -17,7 +17,6 @@ Design reasoning
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import highspy
@@ -25,11 +24,13 @@ import numpy as np
 
 from .aggregation import Aggregation, AggregationTolerances, aggregate
 from .arrays import RoundInput
+from .awards import Awards
 from .candidates import Candidates, all_starts, choose_starts
+from .disaggregation import expand_awards
 from .errors import InfeasibleRound, InvalidRoundInput, SolverError
 from .model import Model, build_model
 
-__all__ = ["DEFAULT_OPTIONS", "Awards", "clear_round", "validate_options", "solve_candidates"]
+__all__ = ["DEFAULT_OPTIONS", "clear_round", "validate_options", "solve_candidates"]
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "mode": "lp",  # "lp": heuristic starts + LP; "mip": binary start/acceptance choice
@@ -68,24 +69,6 @@ def validate_options(options: dict[str, Any] | None) -> dict[str, Any]:
     if not isinstance(opts["random_seed"], int) or opts["random_seed"] < 0:
         raise InvalidRoundInput("options.random_seed: must be a non-negative int")
     return opts
-
-
-@dataclass(eq=False)
-class Awards:
-    """Integer awards of one solve, one entry per (candidate, slice, request) > 0."""
-
-    offer: np.ndarray  # index into the solved OfferArrays
-    start: np.ndarray
-    slice: np.ndarray
-    request: np.ndarray  # index into rnd.requests
-    energy: np.ndarray  # signed Wh
-    met: np.ndarray  # [R, L] Wh
-    need: np.ndarray  # [R, L] Wh
-    need_dual: np.ndarray  # [R, L] token units per kWh (nan where no row / MIP)
-    objective: float
-    status: str
-    excluded: np.ndarray
-    info: dict[str, Any] = field(default_factory=dict)
 
 
 def _highs(opts: dict[str, Any], mip: bool) -> highspy.Highs:
@@ -256,7 +239,6 @@ def clear_round(rnd: RoundInput, options: dict[str, Any] | None = None):
     aw = solve_candidates(solved, cand, opts)
     t3 = time.perf_counter()
     if agg is not None:
-        from .disaggregation import expand_awards
         aw = expand_awards(agg, aw)
     aw.info.update({"seconds_aggregate": t1 - t0, "seconds_candidates": t2 - t1,
                     "seconds_disaggregate": time.perf_counter() - t3})

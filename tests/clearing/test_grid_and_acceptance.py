@@ -25,7 +25,7 @@ def _must_round():
 def test_lp_fast_path_excludes_must_deliver_offers_and_reports_them():
     res = clear(_must_round(), {"mode": "lp"})
     assert res.excluded_offers == [1]
-    assert [(a.offer_id, a.schedule) for a in res.awards] == [(2, [500])]
+    assert [(a.offer_id, list(a.schedule)) for a in res.awards] == [(2, [500])]
     assert res.total_cost == 200_000 * 500 // 1000
 
 
@@ -34,7 +34,7 @@ def test_mip_accepts_a_must_deliver_offer_whole_when_it_is_cheaper():
     rnd = _must_round()
     res = clear(rnd, {"mode": "mip"})
     assert res.excluded_offers == []
-    assert [(a.offer_id, a.schedule) for a in res.awards] == [(1, [400]), (2, [100])]
+    assert [(a.offer_id, list(a.schedule)) for a in res.awards] == [(1, [400]), (2, [100])]
     assert res.total_cost == 60_000
     assert_result_valid(rnd, res)
 
@@ -56,7 +56,7 @@ def test_zone_down_limit_caps_down_awards_and_the_rest_comes_from_another_zone()
     rnd = RoundInput.from_dicts(1, [a, b], [_req(9, 0, -1, [2400])], n_slots=1,
                                 zone_limits={1: {"up_wh": 0, "down_wh": 250}})
     res = clear(rnd)
-    assert [(x.offer_id, x.portion) for x in res.awards] == [(1, [-250]), (2, [-350])]
+    assert [(x.offer_id, list(x.portion)) for x in res.awards] == [(1, [-250]), (2, [-350])]
     assert res.requests[0]["met"] == [600]
     assert_result_valid(rnd, res)
 
@@ -69,7 +69,7 @@ def test_sensitivity_row_shifts_energy_to_the_less_sensitive_zone():
         1, [_offer(1, 1, 0, 0, [1000], 1000, 100_000), _offer(2, 2, 0, 0, [1000], 1000, 200_000)],
         [_req(9, 0, 1, [4000])], n_slots=1, sensitivities=[{"coeffs": {1: 1.0, 2: 0.5}, "limit_wh": [600]}])
     res = clear(rnd)
-    assert [(x.offer_id, x.schedule) for x in res.awards] == [(1, [200]), (2, [800])]
+    assert [(x.offer_id, list(x.schedule)) for x in res.awards] == [(1, [200]), (2, [800])]
     assert res.total_cost == 180_000
 
 
