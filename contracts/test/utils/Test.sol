@@ -69,44 +69,44 @@ abstract contract Test {
 
     // ---- assertions (forge's cheatcodes: a failure reverts with both values) -------------
 
-    function assertTrue(bool condition, string memory error) internal pure {
-        vm.assertTrue(condition, error);
+    function assertTrue(bool condition, string memory message) internal pure {
+        vm.assertTrue(condition, message);
     }
 
-    function assertFalse(bool condition, string memory error) internal pure {
-        vm.assertFalse(condition, error);
+    function assertFalse(bool condition, string memory message) internal pure {
+        vm.assertFalse(condition, message);
     }
 
-    function assertEq(bool left, bool right, string memory error) internal pure {
-        vm.assertEq(left, right, error);
+    function assertEq(bool left, bool right, string memory message) internal pure {
+        vm.assertEq(left, right, message);
     }
 
-    function assertEq(uint256 left, uint256 right, string memory error) internal pure {
-        vm.assertEq(left, right, error);
+    function assertEq(uint256 left, uint256 right, string memory message) internal pure {
+        vm.assertEq(left, right, message);
     }
 
-    function assertEq(int256 left, int256 right, string memory error) internal pure {
-        vm.assertEq(left, right, error);
+    function assertEq(int256 left, int256 right, string memory message) internal pure {
+        vm.assertEq(left, right, message);
     }
 
-    function assertEq(address left, address right, string memory error) internal pure {
-        vm.assertEq(left, right, error);
+    function assertEq(address left, address right, string memory message) internal pure {
+        vm.assertEq(left, right, message);
     }
 
-    function assertEq(bytes32 left, bytes32 right, string memory error) internal pure {
-        vm.assertEq(left, right, error);
+    function assertEq(bytes32 left, bytes32 right, string memory message) internal pure {
+        vm.assertEq(left, right, message);
     }
 
-    function assertEq(bytes memory left, bytes memory right, string memory error) internal pure {
-        vm.assertEq(left, right, error);
+    function assertEq(bytes memory left, bytes memory right, string memory message) internal pure {
+        vm.assertEq(left, right, message);
     }
 
-    function assertLe(uint256 left, uint256 right, string memory error) internal pure {
-        vm.assertLe(left, right, error);
+    function assertLe(uint256 left, uint256 right, string memory message) internal pure {
+        vm.assertLe(left, right, message);
     }
 
-    function assertGe(uint256 left, uint256 right, string memory error) internal pure {
-        vm.assertGe(left, right, error);
+    function assertGe(uint256 left, uint256 right, string memory message) internal pure {
+        vm.assertGe(left, right, message);
     }
 
     // ---- fuzz input shaping ---------------------------------------------------------------
