@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {IClearingHouse} from "./IClearingHouse.sol";
 import {IMarket} from "../market/IMarket.sol";
 import {IRegistry} from "../registry/IRegistry.sol";
+import {PackedInts} from "../utils/PackedInts.sol";
+import {AwardValue} from "./AwardValue.sol";
 
 /// @title The rules an award must obey, as a pure function of the award and its inputs.
 /// @dev Returns the first broken rule (Fault.None if the award is sound). Used by ClearingHouse
@@ -37,7 +39,7 @@ library AwardRules {
         if (c.pricing == 0 ? a.activationPrice != o.activationPrice : a.activationPrice < o.activationPrice) {
             return IClearingHouse.Fault.PriceNotOffered;
         }
-        uint256 combined = uint256(a.reservationPrice) * 3600 / c.slotLen + a.activationPrice;
+        uint256 combined = AwardValue.unitPrice(a.reservationPrice, a.activationPrice, c.slotLen);
         if (combined > q.maxPrice) return IClearingHouse.Fault.PriceAboveCap;
         return IClearingHouse.Fault.None;
     }
@@ -53,9 +55,9 @@ library AwardRules {
         bool up = q.direction == IMarket.Direction.Up;
         int256 total;
         for (uint256 i; i < n; ++i) {
-            int256 s = readInt32(a.schedule, i);
-            int256 p = readInt32(a.portion, i);
-            if (s < readSlice(o.slices, width, 3 * i) || s > readSlice(o.slices, width, 3 * i + 1)) {
+            int256 s = PackedInts.int32At(a.schedule, i);
+            int256 p = PackedInts.int32At(a.portion, i);
+            if (s < PackedInts.sliceValue(o.slices, width, 3 * i) || s > PackedInts.sliceValue(o.slices, width, 3 * i + 1)) {
                 return IClearingHouse.Fault.SliceOutOfBounds;
             }
             total += s;
@@ -79,20 +81,10 @@ library AwardRules {
             || a.portion.length != b.portion.length) return IClearingHouse.Fault.InconsistentAwards;
         uint256 n = a.schedule.length / 4;
         for (uint256 i; i < n; ++i) {
-            int256 s = readInt32(a.schedule, i);
-            int256 sum = readInt32(a.portion, i) + readInt32(b.portion, i);
+            int256 s = PackedInts.int32At(a.schedule, i);
+            int256 sum = PackedInts.int32At(a.portion, i) + PackedInts.int32At(b.portion, i);
             if (s >= 0 ? sum > s : sum < s) return IClearingHouse.Fault.OverCapacity;
         }
         return IClearingHouse.Fault.None;
-    }
-
-    function readInt32(bytes calldata data, uint256 i) internal pure returns (int256 v) {
-        assembly ("memory-safe") { v := sar(224, calldataload(add(data.offset, mul(i, 4)))) }
-    }
-
-    function readSlice(bytes calldata slices, uint256 width, uint256 k) internal pure returns (int256 v) {
-        assembly ("memory-safe") {
-            v := sar(sub(256, mul(8, width)), calldataload(add(add(slices.offset, 1), mul(k, width))))
-        }
     }
 }

@@ -6,6 +6,7 @@ import {IRegistry} from "../registry/IRegistry.sol";
 import {IMarket} from "../market/IMarket.sol";
 import {IClearingHouse} from "./IClearingHouse.sol";
 import {AwardRules} from "./AwardRules.sol";
+import {Roles} from "../access/Roles.sol";
 
 /// @dev The settlement contract's escrow hook, called inside confirmAward.
 interface IAwardEscrow {
@@ -20,9 +21,6 @@ interface IAwardEscrow {
 /// round be cleared again. Auditors attest or dispute the root. After the window the round is final
 /// and each FSP confirms its awards with their proofs.
 contract ClearingHouse is IClearingHouse {
-    bytes32 private constant OPERATOR_ROLE = keccak256("OPERATOR");
-    bytes32 private constant AUDITOR_ROLE = keccak256("AUDITOR");
-
     IRegistry public immutable registry;
     IMarket public immutable market;
     uint256 public immutable minBond;
@@ -41,7 +39,7 @@ contract ClearingHouse is IClearingHouse {
     /// @notice ADMIN sets, once, the settlement contract that locks escrow on every confirmation.
     /// Emits EscrowSet.
     function setEscrow(IAwardEscrow escrow_) external {
-        if (!registry.hasRole(0x00, msg.sender)) revert ClearingNotAdmin(msg.sender);
+        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert ClearingNotAdmin(msg.sender);
         if (address(escrow) != address(0)) revert ClearingEscrowAlreadySet(address(escrow));
         escrow = escrow_;
         emit EscrowSet(address(escrow_));
@@ -55,9 +53,8 @@ contract ClearingHouse is IClearingHouse {
         uint64 roundId, bytes32 offerAcc, bytes32 requestAcc, bytes32 awardsRoot, uint128 totalCost,
         uint32 awardCount, bytes32 specHash
     ) external payable {
-        if (!registry.hasRole(OPERATOR_ROLE, msg.sender) || !registry.isActive(msg.sender)) {
-            revert ClearingNotOperator(msg.sender);
-        }
+        if (!registry.hasRole(Roles.OPERATOR, msg.sender)) revert ClearingNotOperator(msg.sender);
+        if (!registry.isActive(msg.sender)) revert ClearingParticipantInactive(msg.sender);
         IMarket.Round memory r = market.round(roundId);
         if (r.config.slotLen == 0) revert ClearingUnknownRound(roundId);
         if (block.timestamp < r.config.gateClosure) revert ClearingGateOpen(roundId, r.config.gateClosure);
@@ -115,9 +112,8 @@ contract ClearingHouse is IClearingHouse {
     /// Requirements: caller is an active AUDITOR; the round has a pending commitment.
     /// Emits AuditorAttested or AuditorDisputed.
     function attest(uint64 roundId, bytes32 recomputedRoot) external {
-        if (!registry.hasRole(AUDITOR_ROLE, msg.sender) || !registry.isActive(msg.sender)) {
-            revert ClearingNotAuditor(msg.sender);
-        }
+        if (!registry.hasRole(Roles.AUDITOR, msg.sender)) revert ClearingNotAuditor(msg.sender);
+        if (!registry.isActive(msg.sender)) revert ClearingParticipantInactive(msg.sender);
         Commitment storage c = _commitments[roundId];
         if (c.status != Status.Pending) revert ClearingNotChallengeable(roundId);
         if (recomputedRoot == c.awardsRoot) emit AuditorAttested(roundId, msg.sender, recomputedRoot);

@@ -43,6 +43,7 @@ interface IClearingHouse {
 
     error ClearingNotOperator(address account);
     error ClearingNotAuditor(address account);
+    error ClearingParticipantInactive(address account);
     error ClearingUnknownRound(uint64 roundId);
     error ClearingGateOpen(uint64 roundId, uint64 gateClosure);
     error ClearingDeadlinePassed(uint64 roundId, uint64 deadline);
