@@ -1,5 +1,5 @@
 """Clients for the settlement token and the Settlement contract (escrow, activation, readings,
-settlement), and the device agent's submitter that sends signed readings to the chain."""
+settlement)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from domain.award import Award
 from domain.eip712 import Domain, measurement_digest, settlement_domain
 from domain.enums import Phase
 from ledger.client import ContractClient, TxResult
-from ledger.errors import ContractRevert
 from ledger.messages.flex_offer import FlexOffer
 
 EURO = 1_000_000  # token units per euro (6 decimals)
@@ -100,28 +99,3 @@ class SettlementClient:
 
     def last_seq(self, asset_id: int) -> int:
         return self.c.call("lastSeq", asset_id)
-
-
-class ChainSubmitter:
-    """The device agent's Submitter: sends signed readings to the Settlement contract.
-
-    The contract treats an identical resubmission as a no-op, so after a crash the agent can
-    resend whatever it had not seen acknowledged. Returns the acknowledged (asset, seq) pairs:
-    every reading of a batch whose transaction succeeded.
-    """
-
-    def __init__(self, settlement: SettlementClient, sender: LocalAccount):
-        self.settlement = settlement
-        self.sender = sender
-
-    def submit(self, batch) -> set[tuple[int, int]]:
-        readings = [SignedReading(m.asset_id, m.slot_start, m.energy_wh, m.seq, bytes(m.signature)) for m in batch]
-        if not readings:
-            return set()
-        try:
-            self.settlement.submit_readings(self.sender, readings)
-        except ContractRevert as exc:
-            from agent.errors import SubmitError  # the agent retries on SubmitError
-
-            raise SubmitError(f"settlement refused the readings: {exc}") from exc
-        return {(r.asset_id, r.seq) for r in readings}

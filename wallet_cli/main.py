@@ -165,7 +165,7 @@ def clear_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: Manif
     """Read, (aggregate,) solve and commit a round's clearing; print met/unmet, cost and prices."""
     from rich.progress import Progress
 
-    from ledger.clearing_run import commit_run, run_clearing
+    from operations.clearing_run import commit_run, run_clearing
 
     opts = json.loads(options) if options else None
     limits = {int(k): v for k, v in json.loads(zone_limits.read_text()).items()} if zone_limits else None
@@ -213,7 +213,7 @@ def verify_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: Mani
                options: Annotated[Optional[str], typer.Option(help="engine options as JSON")] = None,
                json_out: Json = False) -> None:
     """Recompute a round's clearing and compare it with the on-chain commitment (exit 1 on mismatch)."""
-    from ledger.clearing_run import verify_round_commitment
+    from operations.verification import verify_round_commitment
 
     ledger = attach(rpc, manifest)
     v = verify_round_commitment(ledger, round_id, json.loads(options) if options else None)
@@ -243,7 +243,7 @@ def award_confirm(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: M
     """Confirm all of this wallet's awards in a final round (locks each buyer's escrow)."""
     from dataclasses import asdict
 
-    from ledger.settle_run import confirm_awards
+    from operations.settlement_run import confirm_awards
 
     ledger = attach(rpc, manifest)
     rows = [asdict(o) for o in confirm_awards(ledger, signer(dev_account, keystore), round_id)]
@@ -256,7 +256,7 @@ def settle_cmd(round_id: int, rpc: Rpc = "http://127.0.0.1:8545", manifest: Mani
     """Settle every confirmed award of a round whose activated slots are over (operator)."""
     from dataclasses import asdict
 
-    from ledger.settle_run import settle_round
+    from operations.settlement_run import settle_round
 
     ledger = attach(rpc, manifest)
     rows = [asdict(o) for o in settle_round(ledger, signer(dev_account, keystore), round_id)]
@@ -278,9 +278,10 @@ def balance_cmd(address: str, rpc: Rpc = "http://127.0.0.1:8545", manifest: Mani
 @app.command()
 def demo() -> None:
     """Run the end-to-end demo on the embedded chain."""
-    from wallet_cli.demo import run_demo
+    from operations.demo import run_demo
+    from operator_cli.reporting import RichReporter
 
-    run_demo(console)
+    run_demo(RichReporter(console))
 
 
 if __name__ == "__main__":

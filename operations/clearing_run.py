@@ -4,8 +4,7 @@ The operator and every auditor run the same steps: rebuild the round from events
 against the contract's accumulators), keep the offers and requests a clearing may use (live
 offers of assets still prequalified and not suspended, open requests), clear them with the
 engine's deterministic options, and turn the canonical awards into the Merkle tree whose root
-is committed. `verify_round_commitment` recomputes everything and compares it with the
-commitment, so "the operator says so" is never needed.
+is committed. `operations.verification` recomputes the same and compares it with the commitment.
 """
 
 from __future__ import annotations
@@ -16,10 +15,9 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from clearing import CanonicalResult, RoundInput, clear
-from domain.enums import PricingMode
-from ledger.clearing_house import Commitment
-from ledger.client import TxResult
 from domain.award import AwardTree
+from domain.enums import PricingMode
+from ledger.client import TxResult
 from ledger.round_state import RoundState, rebuild_round, verify_round
 
 
@@ -83,27 +81,3 @@ def commit_run(ledger, operator: LocalAccount, run: ClearingRun, bond: int | Non
     return ledger.clearing.commit(operator, run.state.round_id, run.tree, total_cost=run.total_cost,
                                   spec_hash=run.result.spec_hash(), offer_acc=run.state.offer_acc,
                                   request_acc=run.state.request_acc, bond=bond)
-
-
-@dataclass
-class Verification:
-    round_id: int
-    commitment: Commitment
-    recomputed_root: bytes
-    matches: dict[str, bool]
-
-    @property
-    def ok(self) -> bool:
-        return all(self.matches.values())
-
-
-def verify_round_commitment(ledger, round_id: int, options: dict[str, Any] | None = None,
-                            zone_limits: dict | None = None) -> Verification:
-    """Recompute the clearing and compare root, cost, count, spec and accumulators with the commitment."""
-    run = run_clearing(ledger, round_id, options, zone_limits)
-    c = ledger.clearing.commitment(round_id)
-    matches = {"awards_root": c.awards_root == run.tree.root, "total_cost": c.total_cost == run.total_cost,
-               "award_count": c.award_count == len(run.tree), "spec_hash": c.spec_hash == run.result.spec_hash(),
-               "offer_accumulator": c.offer_acc == run.state.offer_acc,
-               "request_accumulator": c.request_acc == run.state.request_acc}
-    return Verification(round_id, c, run.tree.root, matches)

@@ -11,8 +11,9 @@ import pytest
 
 from domain.enums import Direction, OfferStatus
 from ledger.backends import RpcChain
-from ledger.clearing_run import commit_run, run_clearing, verify_round_commitment
 from ledger.ledger import Ledger
+from operations.clearing_run import commit_run, run_clearing
+from operations.verification import verify_round_commitment
 from tests.conftest import build_world, make_actors
 from tests.market_helpers import make_offer, make_request, open_round
 

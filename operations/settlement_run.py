@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from domain.enums import Phase
-from ledger.clearing_run import ClearingRun, run_clearing
 from ledger.errors import ContractRevert, LedgerError
+from operations.clearing_run import ClearingRun, run_clearing
 
 
 @dataclass

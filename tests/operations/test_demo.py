@@ -4,12 +4,13 @@ from io import StringIO
 
 from rich.console import Console
 
-from wallet_cli.demo import run_demo
+from operations.demo import run_demo
+from operator_cli.reporting import RichReporter
 
 
 def test_demo_runs_a_round_from_registration_to_settlement_and_narrates_it():
     out = StringIO()
-    result = run_demo(Console(file=out, width=120))
+    result = run_demo(RichReporter(Console(file=out, width=120)))
     text = out.getvalue()
     assert result["offers"] == [1, 2, 3] and result["awards"] >= 1 and result["verified"]
     assert result["settled"] and all(o.status == "settled" for o in result["settled"])

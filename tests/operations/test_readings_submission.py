@@ -17,7 +17,7 @@ from agent.meter import ModbusMeter
 from agent.registers import DEFAULT_MAP
 from agent.runner import AgentRunner, AgentSettings
 from domain.enums import OfferStatus
-from ledger.settlement import ChainSubmitter
+from operations.readings import ChainSubmitter
 from tests.conftest import BUYER_FUNDS
 from tests.ledger.test_settlement import ACTIVATION, ESCROW, RESERVATION, award_round, balances, goto
 from tests.market_helpers import SLOT
@@ -77,14 +77,15 @@ def test_agent_delivery_is_settled_to_the_token_unit(world, tmp_path, case, setp
     assert world.ledger.market.offer_status(x.award.offer_id) == OfferStatus.SETTLED
 
 
-def test_incapacity_before_start_with_the_agent_running_pays_reservation_only(world, tmp_path):
+def test_incapacity_before_start_with_the_agent_running_costs_the_declined_reservation(world, tmp_path):
     x = award_round(world)
     s, a = world.ledger.settlement, world.actors
     s.activate(a.dso, x.award, 0, 4)
     s.declare_incapacity(a.fsp, x.award)
     run_agent(world, x, tmp_path, None)  # the FSP cancelled the setpoint; readings still flow
     ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
-    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (RESERVATION, ACTIVATION, 0)
+    # every slot was activated and declined: no penalty, but their reservation goes back to the buyer
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (0, RESERVATION + ACTIVATION, 0)
 
 
 def test_opt_out_after_acceptance_with_the_agent_running_is_penalised(world, tmp_path):
