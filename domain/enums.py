@@ -110,3 +110,11 @@ class Phase(IntEnum):
     OPTED_OUT = 5
     BLOCKED = 6
     SETTLED = 7
+
+
+class SkipReason(IntEnum):
+    """ISettlement.SkipReason: why a reading of a batch was skipped instead of recorded."""
+
+    NONE = 0
+    DUPLICATE = 1
+    CONFLICTING = 2

@@ -16,6 +16,7 @@ class Role(StrEnum):
     TSO = "TSO"
     FSP = "FSP"
     AUDITOR = "AUDITOR"
+    METERING = "METERING"
 
     @property
     def id(self) -> bytes:

@@ -131,5 +131,12 @@ class RegistryClient:
     def reinstate_asset(self, who: LocalAccount, asset_id: int) -> TxResult:
         return self.c.transact("reinstateAsset", asset_id, sender=who)
 
+    def set_device_signer(self, metering: LocalAccount, asset_id: int, signer: str, valid_from: int) -> TxResult:
+        """The metering authority puts `signer` in force for readings of intervals from `valid_from`."""
+        return self.c.transact("setDeviceSigner", asset_id, signer, valid_from, sender=metering)
+
+    def device_signer_at(self, asset_id: int, time: int) -> str:
+        return self.c.call("deviceSignerAt", asset_id, time)
+
     def rotate_device_signer(self, owner: LocalAccount, asset_id: int, new_signer: str) -> TxResult:
         return self.c.transact("rotateDeviceSigner", asset_id, new_signer, sender=owner)

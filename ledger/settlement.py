@@ -77,13 +77,13 @@ class SettlementClient:
         return self.c.transact("declareIncapacity", award.to_chain(), sender=fsp)
 
     def opt_out(self, fsp: LocalAccount, award: Award) -> TxResult:
-        return self.c.transact("optOut", award.leaf, sender=fsp)
+        return self.c.transact("optOut", award.to_chain(), sender=fsp)
 
     def set_zone_red(self, dso: LocalAccount, zone_id: int, red: bool, reason: str) -> TxResult:
         return self.c.transact("setZoneRed", zone_id, red, reason, sender=dso)
 
     def block_activation(self, dso: LocalAccount, award: Award, reason: str) -> TxResult:
-        return self.c.transact("blockActivation", award.leaf, reason, sender=dso)
+        return self.c.transact("blockActivation", award.to_chain(), reason, sender=dso)
 
     def submit_readings(self, sender: LocalAccount, readings: list[SignedReading]) -> TxResult:
         return self.c.transact("submitReadings", [r.to_chain() for r in readings], sender=sender)
@@ -97,5 +97,14 @@ class SettlementClient:
     def reading(self, asset_id: int, slot_start: int) -> tuple[bool, int, int]:
         return self.c.call("reading", asset_id, slot_start)
 
-    def last_seq(self, asset_id: int) -> int:
-        return self.c.call("lastSeq", asset_id)
+    def attest_baselines(self, metering: LocalAccount, asset_id: int, interval_starts: list[int],
+                         baselines_wh: list[int]) -> TxResult:
+        """The metering authority's baselines (Wh per 900 s interval) for one asset."""
+        return self.c.transact("attestBaselines", asset_id, interval_starts, baselines_wh, sender=metering)
+
+    def baseline_at(self, asset_id: int, interval_start: int) -> tuple[bool, int, bool]:
+        """(present, baseline Wh, attested) as settlement would use it for one interval."""
+        return self.c.call("baselineAt", asset_id, interval_start)
+
+    def activated_wh(self, asset_id: int, slot_start: int) -> int:
+        return self.c.call("activatedWh", asset_id, slot_start)

@@ -30,10 +30,11 @@ class Actors:
     outsider: LocalAccount
     device: LocalAccount
     device2: LocalAccount
+    metering: LocalAccount  # the metering authority: device keys and attested baselines
 
 
 def make_actors() -> Actors:
-    return Actors(*(dev_account(i) for i in range(9)), new_account(), new_account())
+    return Actors(*(dev_account(i) for i in range(9)), new_account(), new_account(), dev_account(9))
 
 
 def register_actors(ledger: Ledger, a: Actors) -> None:
@@ -41,7 +42,7 @@ def register_actors(ledger: Ledger, a: Actors) -> None:
     for acct, role, name in [(a.operator, Role.OPERATOR, "Market operator"), (a.dso, Role.DSO, "DSO North"),
                              (a.dso2, Role.DSO, "DSO South"), (a.tso, Role.TSO, "TSO"),
                              (a.fsp, Role.FSP, "Aggregator A"), (a.fsp2, Role.FSP, "Aggregator B"),
-                             (a.auditor, Role.AUDITOR, "Auditor")]:
+                             (a.auditor, Role.AUDITOR, "Auditor"), (a.metering, Role.METERING, "Meter data")]:
         reg.register_participant(a.admin, acct.address, role, name, f"10X-{name.upper().replace(' ', '-')}"[:16])
 
 
@@ -63,11 +64,13 @@ def build_world(ledger: Ledger, a: Actors) -> World:
     zone2 = reg.declare_zone(a.dso2, "NL-CP-SOUTH", ["S-1"])
     asset = reg.register_asset(a.fsp, zone, "N-1", AssetKind.CONSUMPTION, 10_000, 8_000, "MTR-0001", a.device.address)
     reg.grid_prequalify(a.dso, asset)
+    reg.set_device_signer(a.metering, asset, a.device.address, 0)  # the metering authority vouches for the key
     fund_buyers(ledger, a)
     return World(ledger, a, zone, zone2, asset)
 
 
 BUYER_FUNDS = 10_000 * 1_000_000  # 10,000 EUR in token units
+FSP_FUNDS = 1_000 * 1_000_000  # 1,000 EUR of collateral funds per FSP
 
 
 def fund_buyers(ledger: Ledger, a: Actors) -> None:
@@ -75,6 +78,9 @@ def fund_buyers(ledger: Ledger, a: Actors) -> None:
     for buyer in (a.dso, a.dso2, a.tso):
         ledger.token.mint(a.admin, buyer.address, BUYER_FUNDS)
         ledger.token.approve(buyer, ledger.settlement.address, 2**256 - 1)
+    for fsp in (a.fsp, a.fsp2):  # FSPs lock collateral per confirmed award
+        ledger.token.mint(a.admin, fsp.address, FSP_FUNDS)
+        ledger.token.approve(fsp, ledger.settlement.address, 2**256 - 1)
 
 
 @pytest.fixture(scope="module")

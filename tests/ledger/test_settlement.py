@@ -15,17 +15,18 @@ from dataclasses import dataclass
 
 import pytest
 
-from domain.award import Award, AwardTree
-from domain.eip712 import sign_digest
-from domain.enums import OfferStatus, Phase
+from domain.enums import OfferStatus, Phase, SkipReason
 from ledger.accounts import new_account
+from domain.eip712 import sign_digest
 from ledger.messages import FlexOffer
+from domain.award import Award, AwardTree
 from ledger.settlement import SignedReading
-from tests.conftest import BUYER_FUNDS
+from tests.conftest import BUYER_FUNDS, FSP_FUNDS
 from tests.helpers import reverts
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 RESERVATION, ACTIVATION, ESCROW = 16_000, 300_000, 316_000
+COLLATERAL = ESCROW // 2  # COLLATERAL_BPS = 5,000 of the award's value, locked from the FSP
 
 
 @dataclass
@@ -40,9 +41,9 @@ class Awarded:
         return self.cfg.slot_start(i)
 
 
-def award_round(world, *, buyer="dso", confirm=True) -> Awarded:
+def award_round(world, *, buyer="dso", confirm=True, penalty=200_000) -> Awarded:
     m, a = world.ledger.market, world.actors
-    rid, cfg = open_round(world, penalty_per_kwh=200_000, tolerance_bps=1000, settlement_grace=3600)
+    rid, cfg = open_round(world, penalty_per_kwh=penalty, tolerance_bps=1000, settlement_grace=3600)
     zone = 0 if buyer == "tso" else world.zone
     req_id = m.post_request(getattr(a, buyer), make_request(rid, zone, power_w=(2000,) * 4, max_price=400_000))
     offer = make_offer(rid, cfg, world.asset, up=500, baseline=1000, flex_slots=0)
@@ -54,6 +55,8 @@ def award_round(world, *, buyer="dso", confirm=True) -> Awarded:
     world.ledger.chain.advance_time(cfg.challenge_window)
     if confirm:
         world.ledger.clearing.confirm_award(a.fsp, award, tree.proof(award), offer)
+    # the offer's baseline is a forecast; the metering authority attests the one delivery is measured against
+    world.ledger.settlement.attest_baselines(a.metering, world.asset, [cfg.slot_start(i) for i in range(4)], [1000] * 4)
     return Awarded(rid, cfg, offer, award, tree)
 
 
@@ -77,8 +80,9 @@ def deliver(world, x: Awarded, measured: list[int | None], seq0: int = 1):
 
 
 def balances(world):
+    """(the FSP's gain over its funds, the DSO's balance, what Settlement holds)."""
     t, a = world.ledger.token, world.actors
-    return t.balance(a.fsp.address), t.balance(a.dso.address), t.balance(world.ledger.settlement.address)
+    return t.balance(a.fsp.address) - FSP_FUNDS, t.balance(a.dso.address), t.balance(world.ledger.settlement.address)
 
 
 # ---- escrow -----------------------------------------------------------------------------
@@ -86,7 +90,7 @@ def balances(world):
 def test_confirmation_locks_the_buyers_escrow(world):
     x = award_round(world)
     fsp, dso, escrow = balances(world)
-    assert (fsp, dso, escrow) == (0, BUYER_FUNDS - ESCROW, ESCROW)
+    assert (fsp, dso, escrow) == (-COLLATERAL, BUYER_FUNDS - ESCROW, ESCROW + COLLATERAL)
     rec = world.ledger.settlement.award(x.award.leaf)
     assert (rec["reservationValue"], rec["activationValue"], rec["buyer"]) == (RESERVATION, ACTIVATION,
                                                                                world.actors.dso.address)
@@ -138,15 +142,20 @@ def test_settlement_pays_the_hand_calculated_amounts(world, case, measured, paid
         2000, delivered, 1, 1 if penalty else 0)
 
 
-def test_incapacity_before_start_releases_activation_escrow_without_penalty(world):
+def test_incapacity_before_start_releases_escrow_without_penalty_but_costs_the_declined_reservation(world):
     x = award_round(world)
     s, a = world.ledger.settlement, world.actors
     s.activate(a.dso, x.award, 0, 4)
     assert s.declare_incapacity(a.fsp, x.award).event("IncapacityDeclared")["fsp"] == a.fsp.address
-    goto(world, x.slot(0))
+    with reverts("SettlementNotYet", leaf=x.award.leaf, availableAt=x.slot(4)):  # waits for the award's end
+        s.settle(a.outsider, x.award, x.offer)
+    goto(world, x.slot(4))
     ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
-    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (RESERVATION, ACTIVATION, 0)
-    assert s.reliability(a.fsp.address)["failures"] == 0
+    # all four slots declined: their reservation (16,000) goes back to the buyer with the activation escrow
+    assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (0, ESCROW, 0)
+    assert balances(world) == (0, BUYER_FUNDS, 0)  # collateral returned, nothing forfeited
+    rel = s.reliability(a.fsp.address)
+    assert (rel["failures"], rel["incapacities"]) == (0, 1)
 
 
 def test_opt_out_after_acceptance_is_penalised(world):
@@ -247,7 +256,7 @@ def test_dso_red_zone_refuses_and_blocks_tso_activations_with_a_reason(world):
     assert ev["red"] is True and ev["reason"] == "transformer TR-1 at 98 %"
     ev = s.block_activation(a.dso, x.award, "TSO activation would overload TR-1").event("ActivationBlocked")
     assert (ev["zoneId"], ev["dso"], ev["reason"]) == (world.zone, a.dso.address, "TSO activation would overload TR-1")
-    goto(world, x.slot(0))
+    goto(world, x.slot(4))
     ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
     assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (RESERVATION, ACTIVATION, 0)
 
@@ -284,6 +293,7 @@ def test_forged_or_tampered_readings_are_refused(world, forgery):
         from domain.enums import AssetKind
         other = world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.CONSUMPTION, 1000, 1000,
                                                      "M-2", a.device2.address)
+        world.ledger.registry.set_device_signer(a.metering, other, a.device2.address, 0)
         r = sign(world, a.device, other, x.slot(0), 500, 1)  # asset 1's device signs for asset `other`
         with reverts("SettlementBadSignature", recovered=a.device.address, expected=a.device2.address):
             s.submit_readings(a.outsider, [r])
@@ -308,23 +318,31 @@ def test_reading_signed_by_a_rotated_out_device_key_is_refused(world):
     goto(world, x.slot(1))
     a = world.actors
     fresh = new_account()
-    world.ledger.registry.rotate_device_signer(a.fsp, world.asset, fresh.address)
+    world.ledger.registry.set_device_signer(a.metering, world.asset, fresh.address, x.slot(1))  # from slot 1 on
+    goto(world, x.slot(2))
     with reverts("SettlementBadSignature", recovered=a.device.address, expected=fresh.address):
-        world.ledger.settlement.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 1)])
-    world.ledger.settlement.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(0), 500, 1)])
+        world.ledger.settlement.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 500, 2)])
+    world.ledger.settlement.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(1), 500, 2)])
+    # the slot before the rotation still belongs to the old key, which signed it when it was in force
+    with reverts("SettlementBadSignature", recovered=fresh.address, expected=a.device.address):
+        world.ledger.settlement.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(0), 500, 1)])
+    world.ledger.settlement.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 1)])
 
 
-def test_replayed_or_conflicting_sequence_is_refused(world):
+def test_replayed_or_conflicting_readings_are_skipped_and_the_first_recorded_stands(world):
     x = award_round(world)
     goto(world, x.slot(3))
     a, s = world.actors, world.ledger.settlement
-    s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 500, 5)])
-    with reverts("SettlementStaleSequence", index=0, seq=5, lastSeq=5):
-        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(2), 500, 5)])
-    with reverts("SettlementStaleSequence", seq=4):
-        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 4)])
-    with reverts("SettlementConflictingReading", assetId=world.asset, slotStart=x.slot(1)):
-        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 100, 6)])
+    first = sign(world, a.device, world.asset, x.slot(1), 500, 5)
+    s.submit_readings(a.outsider, [first])
+    # the same reading again, and another one for the same slot: skipped by name, nothing overwritten
+    res = s.submit_readings(a.outsider, [first, sign(world, a.device, world.asset, x.slot(1), 100, 6)])
+    assert [(e["slotStart"], e["seq"], e["reason"]) for e in res.all("ReadingSkipped")] == [
+        (x.slot(1), 5, SkipReason.DUPLICATE), (x.slot(1), 6, SkipReason.CONFLICTING)]
+    assert res.all("ReadingRecorded") == [] and s.reading(world.asset, x.slot(1)) == (True, 500, 5)
+    # sequence numbers are not ordered on-chain: a lower seq for another slot is recorded
+    assert s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 4)]).event(
+        "ReadingRecorded")["seq"] == 4
 
 
 def test_two_awards_of_one_offer_never_earn_the_same_delivered_energy_twice(world):
@@ -343,14 +361,16 @@ def test_two_awards_of_one_offer_never_earn_the_same_delivered_energy_twice(worl
     for aw, buyer in ((to_dso, a.dso), (to_tso, a.tso)):
         world.ledger.clearing.confirm_award(a.fsp, aw, tree.proof(aw), offer)
         s.activate(buyer, aw, 0, 4)
+    s.attest_baselines(a.metering, world.asset, [cfg.slot_start(i) for i in range(4)], [1000] * 4)
     goto(world, cfg.slot_start(4))
     # the meter shows only 300 Wh shed per slot (700 of a 1000 Wh baseline), not the 500 both awards ask
     s.submit_readings(a.outsider, [sign(world, a.device, world.asset, cfg.slot_start(i), 700, i + 1)
                                    for i in range(4)])
     first = s.settle(a.outsider, to_dso, offer).event("Settled")
     second = s.settle(a.outsider, to_tso, offer).event("Settled")
-    assert (first["deliveredWh"], second["deliveredWh"]) == (1000, 200)  # 250 + 50 per slot: 300, not 500
-    # second award: 50 of 250 Wh per slot (20 %, outside the band): activation 150,000 × 0.2 kWh = 30,000;
-    # penalty 200,000 × 0.8 kWh = 160,000 > 8,000 + 30,000 → nothing paid, all 158,000 refunded to the TSO
-    assert (second["paidToFsp"], second["refundedToBuyer"], second["penalty"]) == (0, 158_000, 160_000)
-    assert first["paidToFsp"] == 158_000
+    # shared pro rata (250 of 500 activated Wh each): 150 Wh per slot each, 300 in all, not 500
+    assert (first["deliveredWh"], second["deliveredWh"]) == (600, 600)
+    # each: 600 of 1000 Wh (60 %, outside the band): activation 150,000 × 0.6 kWh = 90,000 + reservation 8,000;
+    # penalty 200,000 × 0.4 kWh = 80,000 → paid 18,000, 140,000 of the 158,000 escrow refunded
+    for ev in (first, second):
+        assert (ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (18_000, 140_000, 80_000)

@@ -3,17 +3,19 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IRegistry} from "./IRegistry.sol";
+import {DeviceKeys} from "./DeviceKeys.sol";
+import {Roles} from "../access/Roles.sol";
 
 /// @title FlexLedger Registry
 /// @notice Who may do what: participants and their roles, DSO zones and grid nodes, FSP assets
 /// with their device signers, grid and product prequalification, suspension.
 /// @dev ADMIN is OpenZeppelin's DEFAULT_ADMIN_ROLE; it admits participants and grants roles.
-contract Registry is AccessControl, IRegistry {
-    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR");
-    bytes32 public constant DSO_ROLE = keccak256("DSO");
-    bytes32 public constant TSO_ROLE = keccak256("TSO");
-    bytes32 public constant FSP_ROLE = keccak256("FSP");
-    bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR");
+contract Registry is AccessControl, IRegistry, DeviceKeys {
+    bytes32 public constant OPERATOR_ROLE = Roles.OPERATOR;
+    bytes32 public constant DSO_ROLE = Roles.DSO;
+    bytes32 public constant TSO_ROLE = Roles.TSO;
+    bytes32 public constant FSP_ROLE = Roles.FSP;
+    bytes32 public constant AUDITOR_ROLE = Roles.AUDITOR;
 
     mapping(address account => Participant) private _participants;
     mapping(uint64 zoneId => Zone) private _zones;
@@ -194,16 +196,26 @@ contract Registry is AccessControl, IRegistry {
         emit AssetReinstated(assetId, msg.sender);
     }
 
-    /// @notice The owner replaces the asset's device signing key (e.g. after a compromise).
-    /// Requirements: caller is the asset's owner; new signer valid. Emits DeviceSignerRotated.
+    /// @notice The metering authority replaces the asset's device key from now on (e.g. after a
+    /// compromise); see `DeviceKeys.setDeviceSigner`. Requirements: caller is an active METERING
+    /// participant (never the asset's owner alone). Emits DeviceSignerSet and DeviceSignerRotated.
     function rotateDeviceSigner(uint64 assetId, address newSigner) external {
-        Asset storage a = _asset(assetId);
-        if (a.owner != msg.sender) revert RegistryNotAssetOwner(assetId, msg.sender);
-        _checkActive(msg.sender);
-        _checkSigner(newSigner);
-        address old = a.deviceSigner;
-        a.deviceSigner = newSigner;
-        emit DeviceSignerRotated(assetId, old, newSigner);
+        _setDeviceSigner(assetId, newSigner, uint64(block.timestamp));
+    }
+
+    function _isActiveMetering(address account) internal view override returns (bool) {
+        return hasRole(METERING_ROLE, account) && isActive(account);
+    }
+
+    function _assetOwnerOf(uint64 assetId) internal view override returns (address) {
+        return _asset(assetId).owner;
+    }
+
+    /// @dev `Asset.deviceSigner` shows the latest key METERING set (at registration: the FSP's proposal).
+    function _deviceSignerChanged(uint64 assetId, address signer) internal override {
+        Asset storage a = _assets[assetId];
+        emit DeviceSignerRotated(assetId, a.deviceSigner, signer);
+        a.deviceSigner = signer;
     }
 
     // ---- views ------------------------------------------------------------------------
@@ -240,8 +252,7 @@ contract Registry is AccessControl, IRegistry {
     }
 
     /// @notice The two storage words of an asset that offer validation reads, raw (cheap to
-    /// return and decode): w0 = owner | zoneId << 160 | kind << 224 | gridPrequalified << 232 |
-    /// suspended << 240; w1 = maxUpW | maxDownW << 64 | limitUpW << 128 | limitDownW << 192.
+    /// return and decode); their layout is `AssetWords` (checked against `Asset` at build).
     function assetWords(uint64 assetId) external view returns (uint256 w0, uint256 w1) {
         Asset storage a = _assets[assetId];
         assembly ("memory-safe") {
@@ -295,7 +306,7 @@ contract Registry is AccessControl, IRegistry {
 
     function _checkKnownRole(bytes32 role) private pure {
         if (role != OPERATOR_ROLE && role != DSO_ROLE && role != TSO_ROLE && role != FSP_ROLE
-            && role != AUDITOR_ROLE && role != DEFAULT_ADMIN_ROLE) revert RegistryInvalidRole(role);
+            && role != AUDITOR_ROLE && role != METERING_ROLE && role != DEFAULT_ADMIN_ROLE) revert RegistryInvalidRole(role);
     }
 
     function _checkZoneDso(uint64 zoneId) private view {

@@ -4,8 +4,9 @@ pragma solidity ^0.8.24;
 /// @title FlexLedger settlement interface: escrow, activation, signed readings, settlement.
 interface ISettlement {
     /// @dev Confirmed → Activated → Accepted (FSP opted in) → Settled; Activated → Incapable (before
-    /// the first slot, no penalty); Accepted → OptedOut (penalised); Activated|Accepted → Blocked (the
-    /// zone's DSO, red zone, TSO activation); Confirmed → Settled (reservation only).
+    /// the first slot: no penalty, the declined slots' reservation refunded); Accepted → OptedOut
+    /// (reservation forfeited, penalised); Activated|Accepted → Blocked (the zone's DSO, red zone,
+    /// TSO activation, before the first activated slot); Confirmed → Settled (reservation only).
     enum Phase { None, Confirmed, Activated, Accepted, Incapable, OptedOut, Blocked, Settled }
 
     struct AwardRecord {
@@ -19,6 +20,8 @@ interface ISettlement {
         uint128 reservationValue; // token units locked for reservation
         uint128 activationValue;  // token units locked for full activation
         Phase phase;
+        uint64 actStart;          // start of the first activated slot (0 until activated)
+        uint128 collateral;       // the FSP's collateral locked for this award (token units)
     }
 
     /// @notice A meter reading signed (EIP-712 `Measurement`) by the asset's device key.
@@ -26,7 +29,7 @@ interface ISettlement {
         uint64 assetId;
         uint64 slotStart;
         int64 energyWh;           // energy the meter counted in the slot (import or export)
-        uint64 seq;               // per-asset, strictly increasing
+        uint64 seq;               // the agent's sequence number (its acknowledgement id); not ordered on-chain
         bytes signature;          // 65 bytes r ‖ s ‖ v
     }
 
@@ -36,7 +39,11 @@ interface ISettlement {
         uint32 settlements;
         uint32 failures;          // settlements with a shortfall below the tolerance band
         uint32 optOuts;
+        uint32 incapacities;      // activations declined with declareIncapacity
     }
+
+    /// @dev Why a reading of a batch was skipped rather than recorded.
+    enum SkipReason { None, Duplicate, Conflicting }
 
     error SettlementNotClearingHouse(address account);
     error SettlementNotBuyer(bytes32 leaf, address account);
@@ -51,9 +58,14 @@ interface ISettlement {
     error SettlementNotTsoActivation(bytes32 leaf);
     error SettlementTooLateToDecline(bytes32 leaf, uint64 firstSlotStart);
     error SettlementBadSignature(uint256 index, address recovered, address expected);
-    error SettlementStaleSequence(uint256 index, uint64 seq, uint64 lastSeq);
-    error SettlementConflictingReading(uint256 index, uint64 assetId, uint64 slotStart);
     error SettlementReadingNotDue(uint256 index, uint64 slotStart);
+    error SettlementReadingMisaligned(uint256 index, uint64 slotStart);
+    error SettlementNotMetering(address account);
+    error SettlementBaselineOutOfBounds(uint64 assetId, uint64 intervalStart, int64 baselineWh, uint256 maxWh);
+    error SettlementBaselineMissing(bytes32 leaf, uint64 slotStart);
+    error SettlementUnsupportedSlotLen(uint32 slotLen);
+    error SettlementTooLateToBlock(bytes32 leaf, uint64 firstSlotStart);
+    error SettlementNotActive(address account);
     error SettlementNotYet(bytes32 leaf, uint64 availableAt);
     error SettlementReadingMissing(bytes32 leaf, uint64 slotStart);
     error SettlementOfferMismatch(uint64 offerId);
@@ -68,6 +80,11 @@ interface ISettlement {
     event ActivationBlocked(bytes32 indexed leaf, uint64 indexed zoneId, address indexed dso, string reason);
     event ZoneTrafficLight(uint64 indexed zoneId, address indexed dso, bool red, string reason);
     event ReadingRecorded(uint64 indexed assetId, uint64 indexed slotStart, int64 energyWh, uint64 seq);
+    event ReadingSkipped(uint64 indexed assetId, uint64 indexed slotStart, uint64 seq, SkipReason reason);
+    event BaselineAttested(uint64 indexed assetId, uint64 indexed intervalStart, int64 baselineWh, address indexed by);
+    event CollateralLocked(bytes32 indexed leaf, address indexed fsp, uint128 amount);
+    event CollateralReleased(bytes32 indexed leaf, address indexed fsp, address indexed buyer, uint128 returnedToFsp,
+                             uint128 forfeitedToBuyer);
     event Settled(bytes32 indexed leaf, address indexed fsp, address indexed buyer, uint128 paidToFsp,
                   uint128 refundedToBuyer, uint128 penalty, uint64 requestedWh, uint64 deliveredWh);
 }
