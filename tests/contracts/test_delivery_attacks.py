@@ -236,3 +236,18 @@ def test_an_award_cannot_be_settled_before_its_last_slot_to_stop_later_activatio
     deliver(world, x, [None, None, 500, 500])
     ev = s.settle(a.outsider, x.award, x.offer).event("Settled")
     assert (ev["paidToFsp"], ev["requestedWh"]) == (RESERVATION + ACTIVATION // 2, 1000)
+
+
+# ---- 10. lapsed parties still act (the Settlement part) -------------------------------------------
+
+def test_a_suspended_buyer_cannot_activate_nor_a_suspended_fsp_opt_in(world):
+    x = award_round(world)
+    s, a, reg = world.ledger.settlement, world.actors, world.ledger.registry
+    reg.suspend_participant(a.admin, a.dso.address, "unpaid fees")
+    with reverts("SettlementNotActive", account=a.dso.address):
+        s.activate(a.dso, x.award, 0, 4)
+    reg.reinstate_participant(a.admin, a.dso.address)
+    s.activate(a.dso, x.award, 0, 4)
+    reg.suspend_participant(a.admin, a.fsp.address, "licence lapsed")
+    with reverts("SettlementNotActive", account=a.fsp.address):
+        s.opt_in(a.fsp, x.award)

@@ -218,13 +218,14 @@ def test_asset_suspension_by_admin_or_zone_dso_only(world):
         reg.reinstate_asset(a.dso, world.asset)
 
 
-def test_only_the_owner_rotates_the_device_key(world):
+def test_only_the_metering_authority_rotates_the_device_key(world):
     a, reg = world.actors, world.ledger.registry
     fresh = new_account().address
-    with reverts("RegistryNotAssetOwner", assetId=world.asset, account=a.fsp2.address):
-        reg.rotate_device_signer(a.fsp2, world.asset, fresh)
-    with reverts("RegistryInvalidSigner"):
-        reg.rotate_device_signer(a.fsp, world.asset, a.fsp.address)
-    ev = reg.rotate_device_signer(a.fsp, world.asset, fresh).event("DeviceSignerRotated")
+    for party in (a.fsp2, a.fsp):  # not another FSP, and not the asset's owner either (issue 10)
+        with reverts("DeviceKeysNotMetering", account=party.address):
+            reg.rotate_device_signer(party, world.asset, fresh)
+    with reverts("DeviceKeysInvalidSigner"):
+        reg.rotate_device_signer(a.metering, world.asset, a.fsp.address)
+    ev = reg.rotate_device_signer(a.metering, world.asset, fresh).event("DeviceSignerRotated")
     assert (ev["assetId"], ev["oldSigner"], ev["newSigner"]) == (world.asset, a.device.address, fresh)
     assert reg.asset(world.asset).device_signer == fresh

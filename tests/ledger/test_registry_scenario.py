@@ -24,17 +24,17 @@ def run_registry_scenario(ledger: Ledger) -> None:
     reg.grid_prequalify(a.dso, heat_pump)
     reg.product_prequalify(a.tso, battery, "aFRR")
     reg.suspend_asset(a.dso, heat_pump, "thermal limit on feeder")
-    with reverts("RegistryNotAssetOwner"):
-        reg.rotate_device_signer(a.fsp2, battery, new_account().address)
+    with reverts("DeviceKeysNotMetering"):
+        reg.rotate_device_signer(a.fsp, battery, new_account().address)
     rotated = new_account().address
-    reg.rotate_device_signer(a.fsp, battery, rotated)
+    reg.rotate_device_signer(a.metering, battery, rotated)
 
     bat, hp = reg.asset(battery), reg.asset(heat_pump)
     assert (bat.limit_up_w, bat.device_signer, bat.suspended) == (20_000, rotated, False)
     assert hp.suspended and hp.grid_prequalified
     assert reg.is_product_prequalified(battery, a.tso.address, "aFRR")
     names = [e.name for e in ledger.index if e.name not in ("RoleGranted",)]
-    assert names.count("ParticipantRegistered") == 8  # admin (constructor) + 7 actors
+    assert names.count("ParticipantRegistered") == 9  # admin (constructor) + 7 actors + the metering authority
     assert names[-7:] == ["AssetRegistered", "AssetRegistered", "AssetGridPrequalified", "AssetGridPrequalified",
                           "AssetProductPrequalified", "AssetSuspended", "DeviceSignerRotated"]
     # a second reader rebuilds the same facts from the chain alone
