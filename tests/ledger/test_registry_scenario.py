@@ -35,8 +35,8 @@ def run_registry_scenario(ledger: Ledger) -> None:
     assert reg.is_product_prequalified(battery, a.tso.address, "aFRR")
     names = [e.name for e in ledger.index if e.name not in ("RoleGranted",)]
     assert names.count("ParticipantRegistered") == 9  # admin (constructor) + 7 actors + the metering authority
-    assert names[-7:] == ["AssetRegistered", "AssetRegistered", "AssetGridPrequalified", "AssetGridPrequalified",
-                          "AssetProductPrequalified", "AssetSuspended", "DeviceSignerRotated"]
+    assert names[-8:] == ["AssetRegistered", "AssetRegistered", "AssetGridPrequalified", "AssetGridPrequalified",
+                          "AssetProductPrequalified", "AssetSuspended", "DeviceSignerRotated", "DeviceSignerSet"]
     # a second reader rebuilds the same facts from the chain alone
     reader = Ledger(ledger.chain, ledger.manifest)
     reader.sync()
