@@ -14,7 +14,7 @@ from .errors import (
     RegisterMapError,
     SubmitError,
 )
-from .keystore import create_keystore, load_key, read_password
+from ledger.keys import create_keystore, load_key, read_password
 from .meter import MeterSample, ModbusMeter
 from .registers import DEFAULT_MAP, MeterMap, load_register_map
 from .runner import AgentRunner, AgentSettings

@@ -23,7 +23,8 @@ from .buffer import ReadingBuffer
 from .clock import ScaledClock
 from .config import build_runner, load_config
 from .errors import AgentError
-from .keystore import create_keystore, read_password
+from ledger.errors import KeystoreError
+from ledger.keys import create_keystore, read_password
 from .profiles import PROFILES
 from .registers import DEFAULT_MAP, load_register_map
 from .simulator import MeterModel, MeterSimulator
@@ -86,14 +87,14 @@ def meter_sim(
 @app.command("create-keystore")
 def create_keystore_cmd(
     path: Path,
-    password_file: Annotated[Optional[Path], typer.Option(help="else FLEXLEDGER_DEVICE_PASSWORD")] = None,
+    password_file: Annotated[Optional[Path], typer.Option(help="else FLEXLEDGER_PASSWORD")] = None,
     fast_kdf: Annotated[bool, typer.Option(help="pbkdf2 with 2 iterations (tests only!)")] = False,
 ) -> None:
     """Create an encrypted device keystore and print the device address."""
     try:
         kwargs = {"kdf": "pbkdf2", "iterations": 2} if fast_kdf else {}
         address = create_keystore(path, read_password(password_file), **kwargs)
-    except AgentError as exc:
+    except KeystoreError as exc:
         raise _fail(exc) from exc
     typer.echo(json.dumps({"address": address, "keystore": str(path)}))
 
@@ -104,7 +105,7 @@ def run(config: Path, verbose: bool = False) -> None:
     _logging(verbose)
     try:
         runner = build_runner(load_config(config))
-    except AgentError as exc:
+    except (AgentError, KeystoreError) as exc:
         raise _fail(exc) from exc
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .buffer import ReadingBuffer
 from .clock import Clock, RealClock, ScaledClock
 from .errors import AgentError
-from .keystore import load_key, read_password
+from ledger.keys import load_key, read_password
 from .meter import ModbusMeter
 from .registers import DEFAULT_MAP, MeterMap, load_register_map
 from .runner import AgentRunner, AgentSettings
@@ -49,7 +49,7 @@ class ClockConfig(BaseModel):
 class AgentConfig(AgentSettings):
     meter: MeterConfig = MeterConfig()
     keystore: Path
-    password_file: Path | None = None  #: None: FLEXLEDGER_DEVICE_PASSWORD
+    password_file: Path | None = None  #: None: FLEXLEDGER_PASSWORD
     buffer: Path
     submit_url: str | None = None
     clock: ClockConfig = ClockConfig()

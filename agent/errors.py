@@ -1,10 +1,13 @@
 """Exceptions raised by the device agent.
 
-One root (`AgentError`); meter problems under `MeterError` so a caller can retry
+One root (`AgentError`); a keystore problem is ledger's `KeystoreError` (a `LedgerError`),
+since ledger/keys.py unlocks every key. Meter problems under `MeterError` so a caller can retry
 on `MeterUnavailable` and alarm on `MeterGarbage`.
 """
 
 from __future__ import annotations
+
+from ledger.errors import KeystoreError  # keystores are ledger's (ledger/keys.py); re-exported for callers
 
 
 class AgentError(Exception):
@@ -25,10 +28,6 @@ class MeterUnavailable(MeterError):
 
 class MeterGarbage(MeterError):
     """Raised when the meter answers with implausible values (counter backwards, impossible jump)."""
-
-
-class KeystoreError(AgentError):
-    """Raised when a device keystore cannot be created, read or decrypted."""
 
 
 class ReadingBufferError(AgentError):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
 from ledger.abi_codec import decode_output, decode_revert, encode_call
@@ -18,6 +17,7 @@ from ledger.artifacts import Artifact, artifact
 from ledger.backends.base import ChainBackend
 from ledger.errors import ContractRevert
 from ledger.events import Event, EventIndex
+from ledger.signer import Signer
 
 
 @dataclass
@@ -71,7 +71,7 @@ class ContractClient:
             raise decode_revert(raw) from None
         return decode_output(item, out)
 
-    def transact(self, fn: str, *args: Any, sender: LocalAccount, gas: int | None = None,
+    def transact(self, fn: str, *args: Any, sender: Signer, gas: int | None = None,
                  value: int = 0) -> TxResult:
         data = self.encode(fn, *args)
         receipt = self.chain.send(sender, self.address, data, gas=gas, value=value)
@@ -86,7 +86,7 @@ class ContractClient:
     def _reason(self, receipt: dict, data: bytes, sender: str, value: int) -> ContractRevert:
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         block = int(receipt["blockNumber"]) - 1
-        tx = self.chain.w3.eth.get_transaction(receipt["transactionHash"])
+        tx = self.chain.get_transaction(receipt["transactionHash"])
         if int(receipt["gasUsed"]) >= int(tx["gas"]):
             return ContractRevert("OutOfGas", {"gas": int(tx["gas"])}, tx_hash=tx_hash)
         try:

@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
 from ledger.abi_codec import encode_args, encode_call
 from ledger.artifacts import artifact, masked_code
 from ledger.backends.base import ChainBackend
 from ledger.errors import ManifestError
+from ledger.signer import Signer
 
 MANIFEST_VERSION = 1
 
@@ -89,7 +89,7 @@ class Manifest:
 
 
 # (contract name, constructor arguments from (admin, addresses deployed so far))
-DeployStep = tuple[str, Callable[[LocalAccount, dict[str, str]], tuple]]
+DeployStep = tuple[str, Callable[[Signer, dict[str, str]], tuple]]
 
 DEPLOY_PLAN: list[DeployStep] = [
     ("Registry", lambda admin, _: (admin.address, "FlexLedger consortium", "10X-FLEXLEDGER-A")),
@@ -109,7 +109,7 @@ WIRING: list[tuple[str, str, Callable[[dict[str, str]], tuple]]] = [
 ]
 
 
-def deploy(chain: ChainBackend, admin: LocalAccount, plan: list[DeployStep] | None = None) -> Manifest:
+def deploy(chain: ChainBackend, admin: Signer, plan: list[DeployStep] | None = None) -> Manifest:
     """Deploy every contract of `plan` (default: all of FlexLedger) from `admin`."""
     plan = DEPLOY_PLAN if plan is None else plan
     deployed: dict[str, str] = {}

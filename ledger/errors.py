@@ -17,8 +17,26 @@ class BackendError(LedgerError):
     """Raised when the chain backend cannot be reached or answers unexpectedly."""
 
 
+class NodeUnreachable(BackendError):
+    """Raised when no JSON-RPC node answers at the given URL (connection refused, timeout)."""
+
+
 class ManifestError(LedgerError):
-    """Raised when a deployment manifest is malformed or does not match the chain."""
+    """Raised when a deployment manifest is missing, malformed or does not match the chain."""
+
+
+class KeystoreError(LedgerError):
+    """Raised when a keystore cannot be created, read or decrypted, or no password is given."""
+
+
+class OfferInvalid(LedgerError, ValueError):
+    """Raised when a flex-offer breaks a market rule; the message names the field.
+
+    Also a ValueError so pydantic validators may raise it."""
+
+
+class RoundStateMismatch(LedgerError):
+    """Raised when a round's events do not hash to what the contract recorded."""
 
 
 class ContractRevert(LedgerError):

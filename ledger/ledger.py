@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eth_account.signers.local import LocalAccount
-
 from ledger.backends import ChainBackend, connect
 from ledger.client import ContractClient
 from ledger.deploy import Manifest, deploy
@@ -14,6 +12,7 @@ from ledger.clearing_house import ClearingHouseClient
 from ledger.market import MarketClient
 from ledger.registry import RegistryClient
 from ledger.settlement import SettlementClient, TokenClient
+from ledger.signer import Signer
 
 
 class Ledger:
@@ -33,7 +32,7 @@ class Ledger:
         return ContractClient(self.chain, name, self.manifest.address(name), self.index)
 
     @classmethod
-    def deploy(cls, chain: ChainBackend | None = None, admin: LocalAccount | None = None) -> "Ledger":
+    def deploy(cls, chain: ChainBackend | None = None, admin: Signer | None = None) -> "Ledger":
         from ledger.accounts import dev_account
 
         chain = chain or connect()

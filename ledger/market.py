@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
-
 from domain.enums import OfferStatus, RequestStatus
 from ledger.client import ContractClient, TxResult
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest, RoundConfig
+from ledger.signer import Signer
 
 OFFER_BATCH_GAS = 29_000_000
 
@@ -39,7 +38,7 @@ class MarketClient:
         return self.c.address
 
     # rounds ---------------------------------------------------------------------------
-    def open_round(self, operator: LocalAccount, config: RoundConfig) -> int:
+    def open_round(self, operator: Signer, config: RoundConfig) -> int:
         return self.c.transact("openRound", config.to_chain(), sender=operator).event("RoundOpened")["roundId"]
 
     def round(self, round_id: int) -> RoundInfo:
@@ -48,11 +47,11 @@ class MarketClient:
                          r["offerCount"], r["requestCount"], r["openedBy"])
 
     # requests -------------------------------------------------------------------------
-    def post_request(self, buyer: LocalAccount, request: FlexRequest) -> int:
+    def post_request(self, buyer: Signer, request: FlexRequest) -> int:
         res = self.c.transact("postRequest", request.to_chain(), sender=buyer)
         return res.event("RequestPosted")["requestId"]
 
-    def cancel_request(self, buyer: LocalAccount, request_id: int) -> TxResult:
+    def cancel_request(self, buyer: Signer, request_id: int) -> TxResult:
         return self.c.transact("cancelRequest", request_id, sender=buyer)
 
     def request_status(self, request_id: int) -> RequestStatus:
@@ -70,12 +69,12 @@ class MarketClient:
                             limit_down_w=asset.limit_down_w, grid_prequalified=asset.grid_prequalified,
                             suspended=asset.suspended)
 
-    def submit_offer(self, fsp: LocalAccount, offer: FlexOffer, *, precheck: bool = True) -> int:
+    def submit_offer(self, fsp: Signer, offer: FlexOffer, *, precheck: bool = True) -> int:
         if precheck:
             self.precheck(offer)
         return self.c.transact("submitOffer", offer.to_chain(), sender=fsp).event("OfferSubmitted")["offerId"]
 
-    def submit_offers(self, fsp: LocalAccount, offers: list[FlexOffer], *, gas: int | None = None) -> list[int]:
+    def submit_offers(self, fsp: Signer, offers: list[FlexOffer], *, gas: int | None = None) -> list[int]:
         """One transaction for a portfolio; returns the new offer ids in order."""
         res = self.c.transact("submitOffers", [o.to_chain() for o in offers], sender=fsp,
                               gas=gas or OFFER_BATCH_GAS)
@@ -89,21 +88,21 @@ class MarketClient:
             raise KeyError(f"offer {offer_id} is not in the event index")
         return FlexOffer.unpack(latest["roundId"], latest["data"]), latest["version"]
 
-    def update_offer(self, fsp: LocalAccount, offer_id: int, new: FlexOffer, *, precheck: bool = True) -> TxResult:
+    def update_offer(self, fsp: Signer, offer_id: int, new: FlexOffer, *, precheck: bool = True) -> TxResult:
         current, _ = self.offer(offer_id)
         if precheck:
             self.precheck(new)
         return self.c.transact("updateOffer", offer_id, current.to_chain(), new.to_chain(), sender=fsp)
 
-    def withdraw_offer(self, fsp: LocalAccount, offer_id: int) -> TxResult:
+    def withdraw_offer(self, fsp: Signer, offer_id: int) -> TxResult:
         current, _ = self.offer(offer_id)
         return self.c.transact("withdrawOffer", offer_id, current.to_chain(), sender=fsp)
 
-    def reject_offer(self, dso: LocalAccount, offer_id: int, reason: str) -> TxResult:
+    def reject_offer(self, dso: Signer, offer_id: int, reason: str) -> TxResult:
         current, _ = self.offer(offer_id)
         return self.c.transact("rejectOffer", offer_id, current.to_chain(), reason, sender=dso)
 
-    def expire_offer(self, anyone: LocalAccount, offer_id: int) -> TxResult:
+    def expire_offer(self, anyone: Signer, offer_id: int) -> TxResult:
         current, _ = self.offer(offer_id)
         return self.c.transact("expireOffer", offer_id, current.to_chain(), sender=anyone)
 
@@ -116,5 +115,5 @@ class MarketClient:
     def offer_version(self, offer_id: int) -> int:
         return self.c.call("offerVersion", offer_id)
 
-    def set_lifecycle_manager(self, admin: LocalAccount, manager: str, allowed: bool = True) -> TxResult:
+    def set_lifecycle_manager(self, admin: Signer, manager: str, allowed: bool = True) -> TxResult:
         return self.c.transact("setLifecycleManager", manager, allowed, sender=admin)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
-
 from domain.enums import AssetKind
 from domain.roles import Role
 from ledger.client import ContractClient, TxResult
+from ledger.signer import Signer
 
 
 def b32(text: str | bytes) -> bytes:
@@ -62,22 +61,22 @@ class RegistryClient:
         return self.c.address
 
     # participants
-    def register_participant(self, admin: LocalAccount, account: str, role: Role, name: str, eic: str) -> TxResult:
+    def register_participant(self, admin: Signer, account: str, role: Role, name: str, eic: str) -> TxResult:
         return self.c.transact("registerParticipant", account, role.id, name, eic, sender=admin)
 
-    def grant_role(self, admin: LocalAccount, role: Role, account: str) -> TxResult:
+    def grant_role(self, admin: Signer, role: Role, account: str) -> TxResult:
         return self.c.transact("grantRole", role.id, account, sender=admin)
 
-    def revoke_role(self, admin: LocalAccount, role: Role, account: str) -> TxResult:
+    def revoke_role(self, admin: Signer, role: Role, account: str) -> TxResult:
         return self.c.transact("revokeRole", role.id, account, sender=admin)
 
     def has_role(self, role: Role, account: str) -> bool:
         return self.c.call("hasRole", role.id, account)
 
-    def suspend_participant(self, admin: LocalAccount, account: str, reason: str) -> TxResult:
+    def suspend_participant(self, admin: Signer, account: str, reason: str) -> TxResult:
         return self.c.transact("suspendParticipant", account, reason, sender=admin)
 
-    def reinstate_participant(self, admin: LocalAccount, account: str) -> TxResult:
+    def reinstate_participant(self, admin: Signer, account: str) -> TxResult:
         return self.c.transact("reinstateParticipant", account, sender=admin)
 
     def participant(self, account: str) -> dict:
@@ -87,11 +86,11 @@ class RegistryClient:
         return self.c.call("isActive", account)
 
     # zones
-    def declare_zone(self, dso: LocalAccount, code: str, nodes: list[str]) -> int:
+    def declare_zone(self, dso: Signer, code: str, nodes: list[str]) -> int:
         res = self.c.transact("declareZone", b32(code), [b32(n) for n in nodes], sender=dso)
         return res.event("ZoneDeclared")["zoneId"]
 
-    def add_zone_nodes(self, dso: LocalAccount, zone_id: int, nodes: list[str]) -> TxResult:
+    def add_zone_nodes(self, dso: Signer, zone_id: int, nodes: list[str]) -> TxResult:
         return self.c.transact("addZoneNodes", zone_id, [b32(n) for n in nodes], sender=dso)
 
     def zone(self, zone_id: int) -> dict:
@@ -101,7 +100,7 @@ class RegistryClient:
         return self.c.call("zoneByCode", b32(code))
 
     # assets
-    def register_asset(self, fsp: LocalAccount, zone_id: int, node: str, kind: AssetKind, max_up_w: int,
+    def register_asset(self, fsp: Signer, zone_id: int, node: str, kind: AssetKind, max_up_w: int,
                        max_down_w: int, meter_id: str, device_signer: str) -> int:
         res = self.c.transact("registerAsset", zone_id, b32(node), int(kind), max_up_w, max_down_w,
                               b32(meter_id), device_signer, sender=fsp)
@@ -110,33 +109,33 @@ class RegistryClient:
     def asset(self, asset_id: int) -> Asset:
         return Asset.from_chain(asset_id, self.c.call("asset", asset_id))
 
-    def grid_prequalify(self, dso: LocalAccount, asset_id: int, limit_up_w: int = 0, limit_down_w: int = 0) -> TxResult:
+    def grid_prequalify(self, dso: Signer, asset_id: int, limit_up_w: int = 0, limit_down_w: int = 0) -> TxResult:
         return self.c.transact("gridPrequalify", asset_id, limit_up_w, limit_down_w, sender=dso)
 
-    def revoke_grid_prequalification(self, dso: LocalAccount, asset_id: int, reason: str) -> TxResult:
+    def revoke_grid_prequalification(self, dso: Signer, asset_id: int, reason: str) -> TxResult:
         return self.c.transact("revokeGridPrequalification", asset_id, reason, sender=dso)
 
-    def product_prequalify(self, buyer: LocalAccount, asset_id: int, product: str) -> TxResult:
+    def product_prequalify(self, buyer: Signer, asset_id: int, product: str) -> TxResult:
         return self.c.transact("productPrequalify", asset_id, b32(product), sender=buyer)
 
-    def revoke_product_prequalification(self, buyer: LocalAccount, asset_id: int, product: str) -> TxResult:
+    def revoke_product_prequalification(self, buyer: Signer, asset_id: int, product: str) -> TxResult:
         return self.c.transact("revokeProductPrequalification", asset_id, b32(product), sender=buyer)
 
     def is_product_prequalified(self, asset_id: int, buyer: str, product: str) -> bool:
         return self.c.call("isProductPrequalified", asset_id, buyer, b32(product))
 
-    def suspend_asset(self, who: LocalAccount, asset_id: int, reason: str) -> TxResult:
+    def suspend_asset(self, who: Signer, asset_id: int, reason: str) -> TxResult:
         return self.c.transact("suspendAsset", asset_id, reason, sender=who)
 
-    def reinstate_asset(self, who: LocalAccount, asset_id: int) -> TxResult:
+    def reinstate_asset(self, who: Signer, asset_id: int) -> TxResult:
         return self.c.transact("reinstateAsset", asset_id, sender=who)
 
-    def set_device_signer(self, metering: LocalAccount, asset_id: int, signer: str, valid_from: int) -> TxResult:
+    def set_device_signer(self, metering: Signer, asset_id: int, signer: str, valid_from: int) -> TxResult:
         """The metering authority puts `signer` in force for readings of intervals from `valid_from`."""
         return self.c.transact("setDeviceSigner", asset_id, signer, valid_from, sender=metering)
 
     def device_signer_at(self, asset_id: int, time: int) -> str:
         return self.c.call("deviceSignerAt", asset_id, time)
 
-    def rotate_device_signer(self, owner: LocalAccount, asset_id: int, new_signer: str) -> TxResult:
+    def rotate_device_signer(self, owner: Signer, asset_id: int, new_signer: str) -> TxResult:
         return self.c.transact("rotateDeviceSigner", asset_id, new_signer, sender=owner)

@@ -12,16 +12,12 @@ from dataclasses import dataclass, field
 from eth_utils import keccak
 
 from domain.enums import OfferStatus, RequestStatus
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, RoundStateMismatch
 from ledger.events import EventIndex
 from ledger.messages.flex_offer import FlexOffer, offer_hash
 from ledger.messages.flex_request import FlexRequest, RoundConfig
 
 ZERO = b"\0" * 32
-
-
-class RoundStateMismatch(LedgerError):
-    """Raised when events do not hash to what the contract recorded."""
 
 
 @dataclass

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
-
 from domain.award import Award
 from domain.eip712 import Domain, measurement_digest, settlement_domain
 from domain.enums import Phase
 from ledger.client import ContractClient, TxResult
 from ledger.messages.flex_offer import FlexOffer
+from ledger.signer import Signer
 
 EURO = 1_000_000  # token units per euro (6 decimals)
 
@@ -37,10 +36,10 @@ class TokenClient:
     def address(self) -> str:
         return self.c.address
 
-    def mint(self, admin: LocalAccount, to: str, amount: int) -> TxResult:
+    def mint(self, admin: Signer, to: str, amount: int) -> TxResult:
         return self.c.transact("mint", to, amount, sender=admin)
 
-    def approve(self, owner: LocalAccount, spender: str, amount: int) -> TxResult:
+    def approve(self, owner: Signer, spender: str, amount: int) -> TxResult:
         return self.c.transact("approve", spender, amount, sender=owner)
 
     def balance(self, who: str) -> int:
@@ -67,28 +66,28 @@ class SettlementClient:
     def phase(self, award: Award) -> Phase:
         return Phase(self.award(award.leaf)["phase"])
 
-    def activate(self, buyer: LocalAccount, award: Award, first: int, count: int) -> TxResult:
+    def activate(self, buyer: Signer, award: Award, first: int, count: int) -> TxResult:
         return self.c.transact("activate", award.to_chain(), first, count, sender=buyer)
 
-    def opt_in(self, fsp: LocalAccount, award: Award) -> TxResult:
+    def opt_in(self, fsp: Signer, award: Award) -> TxResult:
         return self.c.transact("optIn", award.leaf, sender=fsp)
 
-    def declare_incapacity(self, fsp: LocalAccount, award: Award) -> TxResult:
+    def declare_incapacity(self, fsp: Signer, award: Award) -> TxResult:
         return self.c.transact("declareIncapacity", award.to_chain(), sender=fsp)
 
-    def opt_out(self, fsp: LocalAccount, award: Award) -> TxResult:
+    def opt_out(self, fsp: Signer, award: Award) -> TxResult:
         return self.c.transact("optOut", award.to_chain(), sender=fsp)
 
-    def set_zone_red(self, dso: LocalAccount, zone_id: int, red: bool, reason: str) -> TxResult:
+    def set_zone_red(self, dso: Signer, zone_id: int, red: bool, reason: str) -> TxResult:
         return self.c.transact("setZoneRed", zone_id, red, reason, sender=dso)
 
-    def block_activation(self, dso: LocalAccount, award: Award, reason: str) -> TxResult:
+    def block_activation(self, dso: Signer, award: Award, reason: str) -> TxResult:
         return self.c.transact("blockActivation", award.to_chain(), reason, sender=dso)
 
-    def submit_readings(self, sender: LocalAccount, readings: list[SignedReading]) -> TxResult:
+    def submit_readings(self, sender: Signer, readings: list[SignedReading]) -> TxResult:
         return self.c.transact("submitReadings", [r.to_chain() for r in readings], sender=sender)
 
-    def settle(self, anyone: LocalAccount, award: Award, offer: FlexOffer) -> TxResult:
+    def settle(self, anyone: Signer, award: Award, offer: FlexOffer) -> TxResult:
         return self.c.transact("settle", award.to_chain(), offer.to_chain(), sender=anyone)
 
     def reliability(self, fsp: str) -> dict:
@@ -97,7 +96,7 @@ class SettlementClient:
     def reading(self, asset_id: int, slot_start: int) -> tuple[bool, int, int]:
         return self.c.call("reading", asset_id, slot_start)
 
-    def attest_baselines(self, metering: LocalAccount, asset_id: int, interval_starts: list[int],
+    def attest_baselines(self, metering: Signer, asset_id: int, interval_starts: list[int],
                          baselines_wh: list[int]) -> TxResult:
         """The metering authority's baselines (Wh per 900 s interval) for one asset."""
         return self.c.transact("attestBaselines", asset_id, interval_starts, baselines_wh, sender=metering)

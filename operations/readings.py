@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from eth_account.signers.local import LocalAccount
-
 from agent.errors import SubmitError
 from ledger.errors import ContractRevert
 from ledger.settlement import SettlementClient, SignedReading
+from ledger.signer import Signer
 
 
 class ChainSubmitter:
@@ -17,7 +16,7 @@ class ChainSubmitter:
     every reading of a batch whose transaction succeeded.
     """
 
-    def __init__(self, settlement: SettlementClient, sender: LocalAccount):
+    def __init__(self, settlement: SettlementClient, sender: Signer):
         self.settlement = settlement
         self.sender = sender
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
-
 from domain.enums import Phase
 from ledger.errors import ContractRevert, LedgerError
+from ledger.signer import Signer
 from operations.clearing_run import ClearingRun, run_clearing
 
 
@@ -33,7 +32,7 @@ def committed_run(ledger, round_id: int) -> ClearingRun:
     return run
 
 
-def confirm_awards(ledger, fsp: LocalAccount, round_id: int) -> list[Outcome]:
+def confirm_awards(ledger, fsp: Signer, round_id: int) -> list[Outcome]:
     """Confirm every award of the round whose asset `fsp` owns (escrow is locked for each)."""
     run = committed_run(ledger, round_id)
     out = []
@@ -49,7 +48,7 @@ def confirm_awards(ledger, fsp: LocalAccount, round_id: int) -> list[Outcome]:
     return out
 
 
-def settle_round(ledger, operator: LocalAccount, round_id: int) -> list[Outcome]:
+def settle_round(ledger, operator: Signer, round_id: int) -> list[Outcome]:
     """Settle every confirmed, unsettled award of the round whose time has come."""
     run = committed_run(ledger, round_id)
     out = []

@@ -1,7 +1,8 @@
 """The chain-backend interface: one job, talk to an EVM chain.
 
-Everything outside ledger/ reaches the chain through a `ChainBackend`; only this package
-touches web3. A backend signs locally with eth-account, always sends explicit gas, waits
+Everything outside ledger/ reaches the chain through a `ChainBackend`; only the backends
+touch web3 (`self.w3` is theirs alone: contract clients and tests use the methods below).
+A backend signs locally with eth-account, always sends explicit gas, waits
 for the receipt and returns it; it never raises for a reverted transaction (the contract
 client checks `status` and decodes the reason), only for transport failures.
 """
@@ -12,10 +13,10 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger.errors import BackendError
+from ledger.signer import Signer
 
 DEFAULT_GAS = 12_000_000
 PRIORITY_FEE = 1_000_000_000
@@ -45,7 +46,7 @@ class ChainBackend(ABC):
         base = self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0
         return {"maxFeePerGas": 2 * base + PRIORITY_FEE, "maxPriorityFeePerGas": PRIORITY_FEE}
 
-    def sign(self, account: LocalAccount, to: str | None, data: bytes, *, gas: int | None = None,
+    def sign(self, account: Signer, to: str | None, data: bytes, *, gas: int | None = None,
              value: int = 0) -> bytes:
         tx: dict[str, Any] = {
             "chainId": self.chain_id,
@@ -60,7 +61,7 @@ class ChainBackend(ABC):
             tx["to"] = to
         return bytes(account.sign_transaction(tx).raw_transaction)
 
-    def send(self, account: LocalAccount, to: str | None, data: bytes, *, gas: int | None = None,
+    def send(self, account: Signer, to: str | None, data: bytes, *, gas: int | None = None,
              value: int = 0) -> dict:
         """Sign, send and wait for one transaction; return its receipt (status may be 0)."""
         with self._lock:
@@ -120,6 +121,14 @@ class ChainBackend(ABC):
 
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
+
+    def get_balance(self, address: str, block: int | str = "latest") -> int:
+        """The ether (wei) balance of `address`."""
+        return int(self.w3.eth.get_balance(Web3.to_checksum_address(address), block))
+
+    def get_transaction(self, tx_hash: bytes | str) -> dict:
+        """A mined or pending transaction by hash (its `gas`, `from`, `to`, `input`, ...)."""
+        return dict(self.w3.eth.get_transaction(tx_hash))
 
     def get_code(self, address: str) -> bytes:
         return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))

@@ -14,6 +14,7 @@ from eth_utils import keccak
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.packing import fits_int16, pack_signed, unpack_signed
+from ledger.errors import OfferInvalid
 
 UINT64 = (1 << 64) - 1
 INT64 = (1 << 63) - 1
@@ -21,10 +22,6 @@ HEADER = [("asset_id", 8, False), ("earliest_start", 8, False), ("latest_start",
           ("total_min_wh", 8, True), ("total_max_wh", 8, True), ("reservation_price", 8, False),
           ("activation_price", 8, False), ("accept_before", 8, False), ("assign_before", 8, False)]
 HEADER_LEN = sum(w for _, w, _ in HEADER)
-
-
-class OfferInvalid(ValueError):
-    """Raised when a flex-offer breaks a market rule; the message names the field."""
 
 
 class Slice(BaseModel):

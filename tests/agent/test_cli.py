@@ -11,7 +11,7 @@ from agent.buffer import ReadingBuffer
 from agent.cli import app
 from agent.config import build_runner, load_config
 from agent.errors import AgentError
-from agent.keystore import PASSWORD_ENV, keystore_address
+from ledger.keys import PASSWORD_ENV, keystore_address
 
 runner = CliRunner()
 

@@ -23,7 +23,7 @@ import pytest
 
 from agent.buffer import ReadingBuffer
 from agent.clock import ManualClock
-from agent.keystore import PASSWORD_ENV, create_keystore
+from ledger.keys import PASSWORD_ENV, create_keystore
 from agent.signing import SignedMeasurement, verify
 from agent.simulator import MeterModel
 

@@ -9,7 +9,7 @@ import pytest
 from eth_utils import keccak
 
 from agent.errors import KeystoreError
-from agent.keystore import PASSWORD_ENV, create_keystore, keystore_address, load_key, read_password
+from ledger.keys import PASSWORD_ENV, create_keystore, keystore_address, load_key, read_password
 from agent.signing import Measurement, SignedMeasurement, sign_measurement, verify
 from domain.eip712 import MEASUREMENT, recover, settlement_domain
 

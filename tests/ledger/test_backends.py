@@ -46,6 +46,13 @@ class BackendConformance:
         ledger.registry.register_participant(admin, dev_account(3).address, Role.FSP, "F", "y")
         assert ledger.registry.is_active(dev_account(3).address)
 
+    def test_balance_and_transaction_are_read_through_the_backend(self, ledger, chain):
+        admin, to = dev_account(0), new_account().address
+        receipt = chain.send(admin, to, b"", gas=21_000, value=12_345)
+        assert receipt["status"] == 1 and chain.get_balance(to) == 12_345
+        tx = chain.get_transaction(receipt["transactionHash"])
+        assert tx["from"] == admin.address and tx["to"] == to and tx["value"] == 12_345 and tx["gas"] == 21_000
+
     def test_advance_time_moves_block_timestamp(self, chain):
         t0 = chain.now()
         assert chain.advance_time(3600) >= t0 + 3600
