@@ -93,7 +93,7 @@ def test_lifecycle_managers_drive_award_activation_settlement(world, offered):
     m, a = world.ledger.market, world.actors
     with reverts("MarketNotLifecycleManager", account=a.operator.address):
         m.c.transact("transition", oid, OfferStatus.OFFERED, OfferStatus.AWARDED, sender=a.operator)
-    with reverts("MarketNotOperator", account=a.operator.address):
+    with reverts("MarketNotAdmin", account=a.operator.address):
         m.set_lifecycle_manager(a.operator, a.operator.address)
     assert m.set_lifecycle_manager(a.admin, a.operator.address).event("LifecycleManagerSet")["allowed"] is True
     for frm, to in [(OfferStatus.OFFERED, OfferStatus.AWARDED), (OfferStatus.AWARDED, OfferStatus.ACTIVATED),

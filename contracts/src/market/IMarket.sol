@@ -25,6 +25,7 @@ interface IMarket {
         uint16 toleranceBps;      // delivery within this band (basis points) is paid in full
         uint64 penaltyPerKwh;     // token units per kWh of shortfall
         uint8 pricing;            // 0 pay-as-bid, 1 uniform
+        uint64 confirmDeadline;   // FSPs confirm awards before this; ≤ the first activation deadline
     }
 
     struct Round {
@@ -67,6 +68,7 @@ interface IMarket {
 
     // ---- errors -------------------------------------------------------------------------
     error MarketNotOperator(address account);
+    error MarketNotAdmin(address account);
     error MarketNotLifecycleManager(address account);
     error MarketInvalidRoundConfig(string field);
     error MarketUnknownRound(uint64 roundId);
@@ -82,6 +84,8 @@ interface IMarket {
     error MarketUnknownAsset(uint64 assetId);
     error MarketNotAssetOwner(uint64 assetId, address account);
     error MarketAssetNotPrequalified(uint64 assetId);
+    error MarketAssetNotProductPrequalified(uint64 assetId);
+    error MarketNotFsp(address account);
     error MarketAssetSuspended(uint64 assetId);
     error MarketParticipantInactive(address account);
     error MarketEmptyProfile();
@@ -120,6 +124,10 @@ interface IMarket {
 
     // ---- views used by the other FlexLedger contracts ------------------------------------
     function round(uint64 roundId) external view returns (Round memory);
+    function roundCount() external view returns (uint64);
+    function requestCount() external view returns (uint64);
+    function offerCount() external view returns (uint64);
+    function isLifecycleManager(address manager) external view returns (bool);
     function offerHash(uint64 offerId) external view returns (bytes32);
     function offerStatus(uint64 offerId) external view returns (OfferStatus);
     function offerVersion(uint64 offerId) external view returns (uint16);
@@ -127,5 +135,6 @@ interface IMarket {
     function requestHash(uint64 requestId) external view returns (bytes32);
     function requestBuyer(uint64 requestId) external view returns (address);
     function requestStatus(uint64 requestId) external view returns (RequestStatus);
+    function requestParty(uint64 requestId) external view returns (address buyer, uint8 product);
     function transition(uint64 offerId, OfferStatus from, OfferStatus to) external;
 }

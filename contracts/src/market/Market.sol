@@ -27,7 +27,7 @@ contract Market is MarketRounds, OfferStore, OfferRules {
     /// @notice Submit one flex-offer for an asset the caller owns.
     /// Requirements: see `_check`. Emits OfferSubmitted.
     function submitOffer(FlexOffer calldata o) external returns (uint64 offerId) {
-        _checkActive(msg.sender);
+        _checkActiveFsp(msg.sender);
         (uint256 w0, uint256 w1) = _assetWords(uint64(_w(o, F_ASSET)));
         if (!_fastOk(o, w0, w1)) {
             bytes memory err = _check(o);
@@ -41,7 +41,7 @@ contract Market is MarketRounds, OfferStore, OfferRules {
     /// Requirements: as for `submitOffer`, for every offer; the first bad offer reverts the whole
     /// batch with MarketBatchRejected(index, reason). Emits OfferSubmitted per offer.
     function submitOffers(FlexOffer[] calldata offers) external returns (uint64 firstId) {
-        _checkActive(msg.sender);
+        _checkActiveFsp(msg.sender);
         firstId = offerCount + 1;
         uint64 id = offerCount;
         uint256 words = _assetWordsBatch(offers);
@@ -94,7 +94,7 @@ contract Market is MarketRounds, OfferStore, OfferRules {
             revert MarketUpdateChangesIdentity(offerId);
         }
         if (version >= MAX_VERSION) revert MarketTooManyVersions(offerId);
-        _checkActive(msg.sender);
+        _checkActiveFsp(msg.sender);
         (uint256 w0, uint256 w1) = _assetWords(uint64(_w(next, F_ASSET)));
         if (!_fastOk(next, w0, w1)) {
             bytes memory err = _check(next);
@@ -123,7 +123,7 @@ contract Market is MarketRounds, OfferStore, OfferRules {
 
     /// @notice The asset zone's DSO rejects an offer that would endanger its grid.
     /// Before gate closure only: afterwards the set of offers a clearing covers is fixed.
-    /// Requirements: caller is the zone's DSO; status Offered; before gate closure. Emits OfferRejected, OfferStatusChanged.
+    /// Requirements: caller is the zone's active DSO; status Offered; before gate closure. Emits OfferRejected, OfferStatusChanged.
     function rejectOffer(uint64 offerId, FlexOffer calldata o, string calldata reason) external {
         if (_offerHashes[offerId] == bytes32(0)) revert MarketUnknownOffer(offerId);
         (OfferStatus status, uint16 version) = _slot(offerId);
@@ -131,6 +131,7 @@ contract Market is MarketRounds, OfferStore, OfferRules {
         IRegistry.AssetCore memory a = registry.assetCore(o.assetId);
         IRegistry.Zone memory z = registry.zone(a.zoneId);
         if (z.dso != msg.sender || !registry.hasRole(Roles.DSO, msg.sender)) revert MarketNotZoneDso(a.zoneId, msg.sender);
+        _checkActive(msg.sender); // a suspended DSO rejects nothing
         if (status != OfferStatus.Offered) revert MarketIllegalTransition(offerId, status, OfferStatus.Rejected);
         _openRound(o.roundId); // the set a clearing covers is fixed at gate closure
         _setStatus(offerId, status, OfferStatus.Rejected);

@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IRegistry} from "../registry/IRegistry.sol";
 import {Roles} from "../access/Roles.sol";
 import {MarketStorage} from "./MarketStorage.sol";
+import {MarketGovernance} from "./MarketGovernance.sol";
 
 /// @title Market rounds, buyers' FlexRequests and who may drive offer lifecycles.
 abstract contract MarketRounds is MarketStorage {
@@ -26,7 +27,14 @@ abstract contract MarketRounds is MarketStorage {
             revert MarketInvalidRoundConfig("clearingDeadline");
         }
         if (c.toleranceBps > 10_000) revert MarketInvalidRoundConfig("toleranceBps");
+        // awards bind: confirmed after an honest commitment's challenge window, before the first
+        // slot's activation deadline (an award unconfirmed by then is a recorded failure)
+        if (uint256(c.confirmDeadline) < uint256(c.clearingDeadline) + c.challengeWindow
+            || uint256(c.confirmDeadline) + c.activationLead > c.deliveryStart) {
+            revert MarketInvalidRoundConfig("confirmDeadline");
+        }
         if (c.pricing > 1) revert MarketInvalidRoundConfig("pricing");
+        MarketGovernance.checkRoundConfig(c);
         roundId = ++roundCount;
         Round storage r = _rounds[roundId];
         r.config = c;
@@ -60,7 +68,7 @@ abstract contract MarketRounds is MarketStorage {
         requestId = ++requestCount;
         bytes32 h = keccak256(abi.encode(requestId, msg.sender, q));
         _requestHashes[requestId] = h;
-        _requests[requestId] = RequestMeta(msg.sender, q.roundId, RequestStatus.Open);
+        _requests[requestId] = RequestMeta(msg.sender, q.roundId, RequestStatus.Open, q.product);
         r.requestAcc = keccak256(abi.encodePacked(r.requestAcc, h));
         r.requestCount += 1;
         emit RequestPosted(q.roundId, requestId, msg.sender, h, q);
@@ -80,7 +88,7 @@ abstract contract MarketRounds is MarketStorage {
 
     /// @notice ADMIN allows a contract to drive offer lifecycles. Emits LifecycleManagerSet.
     function setLifecycleManager(address manager, bool allowed) external {
-        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert MarketNotOperator(msg.sender);
+        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert MarketNotAdmin(msg.sender);
         _managers[manager] = allowed;
         emit LifecycleManagerSet(manager, allowed);
     }
@@ -101,6 +109,12 @@ abstract contract MarketRounds is MarketStorage {
 
     function requestStatus(uint64 requestId) external view returns (RequestStatus) {
         return _requests[requestId].status;
+    }
+
+    /// @notice The request's buyer and product bits (one call for Settlement at confirmation).
+    function requestParty(uint64 requestId) external view returns (address buyer, uint8 product) {
+        RequestMeta storage m = _requests[requestId];
+        return (m.buyer, m.product);
     }
 
     function isLifecycleManager(address manager) external view returns (bool) {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IRegistry} from "../registry/IRegistry.sol";
 import {IMarket} from "./IMarket.sol";
+import {Roles} from "../access/Roles.sol";
 
 /// @title The Market's state, shared by its parts (rounds, offer storage, offer rules).
 /// @dev One declaration order for the whole Market, so the storage layout (and the packing of
@@ -24,6 +25,7 @@ abstract contract MarketStorage is IMarket {
         address buyer;
         uint64 roundId;
         RequestStatus status;
+        uint8 product;            // the request's product bits (Products): which prices are paid
     }
 
     constructor(IRegistry registry_) {
@@ -40,6 +42,15 @@ abstract contract MarketStorage is IMarket {
 
     function _checkActive(address account) internal view {
         if (!registry.isActive(account)) revert MarketParticipantInactive(account);
+    }
+
+    /// @dev Offers come from active FSPs only: a revoked role gets MarketNotFsp (one registry call
+    /// on the honest path; the second only names the refusal).
+    function _checkActiveFsp(address account) internal view {
+        if (!registry.isActiveAs(Roles.FSP, account)) {
+            if (!registry.hasRole(Roles.FSP, account)) revert MarketNotFsp(account);
+            revert MarketParticipantInactive(account);
+        }
     }
 
     /// @dev A head word of `o`, raw: callers first prove the head clean (`_requireClean`, or

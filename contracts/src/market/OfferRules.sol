@@ -17,6 +17,7 @@ import {OfferFastPath} from "./OfferFastPath.sol";
 ///  | R3  | the caller owns it                                                | MarketNotAssetOwner             |
 ///  | R4  | it is not suspended                                               | MarketAssetSuspended            |
 ///  | R5  | it is grid-prequalified                                           | MarketAssetNotPrequalified      |
+///  | R5b | it is product-prequalified (by some buyer, for some product)      | MarketAssetNotProductPrequalified |
 ///  | R6  | the round exists                                                  | MarketUnknownRound              |
 ///  | R7  | its gate is open (now < gateClosure)                              | MarketGateClosed                |
 ///  | R8  | slices: width byte 2 or 4, then whole (min, max, baseline) rows   | MarketBadSliceEncoding          |
@@ -55,6 +56,9 @@ abstract contract OfferRules is OfferFastPath {
         if (owner != msg.sender) return abi.encodeWithSelector(MarketNotAssetOwner.selector, assetId, msg.sender);
         if (AssetWords.suspended(w0)) return abi.encodeWithSelector(MarketAssetSuspended.selector, assetId);
         if (!AssetWords.gridPrequalified(w0)) return abi.encodeWithSelector(MarketAssetNotPrequalified.selector, assetId);
+        if (!AssetWords.productPrequalified(w0)) {
+            return abi.encodeWithSelector(MarketAssetNotProductPrequalified.selector, assetId);
+        }
         uint64 roundId = uint64(_w(o, F_ROUND));
         RoundConfig storage c = _rounds[roundId].config;
         uint256 slotLen = c.slotLen;
