@@ -16,7 +16,7 @@ from domain.enums import Phase, SkipReason
 from ledger.accounts import new_account
 from tests.conftest import BUYER_FUNDS
 from tests.helpers import reverts
-from tests.ledger.test_settlement import (ACTIVATION, COLLATERAL, ESCROW, RESERVATION, award_round, balances,
+from tests.contracts.test_settlement import (ACTIVATION, COLLATERAL, ESCROW, RESERVATION, award_round, balances,
                                           deliver, goto, sign)
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
 

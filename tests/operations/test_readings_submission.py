@@ -19,7 +19,7 @@ from agent.runner import AgentRunner, AgentSettings
 from domain.enums import OfferStatus
 from operations.readings import ChainSubmitter
 from tests.conftest import BUYER_FUNDS
-from tests.ledger.test_settlement import ACTIVATION, ESCROW, RESERVATION, award_round, balances, goto
+from tests.contracts.test_settlement import ACTIVATION, ESCROW, RESERVATION, award_round, balances, goto
 from tests.market_helpers import SLOT
 
 
