@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_bytes
 
 from domain.enums import CommitmentStatus
 from ledger.client import ContractClient, TxResult
@@ -28,10 +29,22 @@ class Commitment:
     status: CommitmentStatus
 
 
+@dataclass(frozen=True)
+class Publication:
+    attempt: int
+    count: int
+    hold_until: int
+    cost: int
+
+
+PUBLISH_BATCH = 32  # awards per publishAwards transaction
+
+
 class ClearingHouseClient:
     def __init__(self, contract: ContractClient, market):
         self.c = contract
         self.market = market
+        self.last_commit_txs: list[TxResult] = []  # the commitment transaction of the last challenge
 
     @property
     def address(self) -> str:
@@ -41,12 +54,42 @@ class ClearingHouseClient:
         return self.c.call("minBond")
 
     def commit(self, operator: LocalAccount, round_id: int, tree: AwardTree, *, total_cost: int, spec_hash: bytes,
-               offer_acc: bytes | None = None, request_acc: bytes | None = None, bond: int | None = None) -> TxResult:
+               offer_acc: bytes | None = None, request_acc: bytes | None = None, bond: int | None = None,
+               award_count: int | None = None, publish: bool = True) -> TxResult:
+        """Commit the tree's root and, unless `publish` is False, publish every award after it
+        (a round is final only with every award published)."""
         info = self.market.round(round_id)
-        return self.c.transact("commit", round_id, offer_acc if offer_acc is not None else info.offer_acc,
-                               request_acc if request_acc is not None else info.request_acc, tree.root, total_cost,
-                               len(tree), spec_hash, sender=operator,
-                               value=self.min_bond() if bond is None else bond)
+        res = self.c.transact("commit", round_id, offer_acc if offer_acc is not None else info.offer_acc,
+                              request_acc if request_acc is not None else info.request_acc, tree.root, total_cost,
+                              len(tree) if award_count is None else award_count, spec_hash, sender=operator,
+                              value=self.min_bond() if bond is None else bond)
+        if publish and len(tree):
+            self.publish(operator, tree)
+        return res
+
+    def publish(self, sender: LocalAccount, tree: AwardTree, awards: list[Award] | None = None,
+                batch: int = PUBLISH_BATCH) -> list[TxResult]:
+        """Publish `awards` (default: all of the tree) with their proofs, `batch` per transaction."""
+        awards = list(tree.awards if awards is None else awards)
+        out = []
+        for i in range(0, len(awards), batch):
+            chunk = awards[i:i + batch]
+            out.append(self.c.transact("publishAwards", chunk[0].round_id, [a.to_chain() for a in chunk],
+                                       [tree.proof(a) for a in chunk], sender=sender))
+        return out
+
+    def publication(self, round_id: int) -> Publication:
+        p = self.c.call("publication", round_id)
+        return Publication(p["attempt"], p["count"], p["holdUntil"], p["cost"])
+
+    def published_awards(self, round_id: int) -> list[Award]:
+        """The awards of the round's current commitment as published on the ledger (AwardPublished)."""
+        attempt = self.commitment(round_id).attempt
+        return [Award.from_chain(ev["award"]) for ev in self.c.index.events("AwardPublished", roundId=round_id)
+                if ev["attempt"] == attempt]
+
+    def is_published(self, round_id: int, award: Award) -> bool:
+        return self.c.call("isPublished", round_id, award.leaf)
 
     def commitment(self, round_id: int) -> Commitment:
         c = self.c.call("commitment", round_id)
@@ -57,13 +100,70 @@ class ClearingHouseClient:
     def is_final(self, round_id: int) -> bool:
         return self.c.call("isFinal", round_id)
 
+    # ---- challenges: commit (bound to the sender), then reveal in a later block ----------
+
+    def commit_challenge(self, who: LocalAccount, fn: str, *args) -> bytes:
+        """Send the commitment for the challenge call `fn(*args)` from `who`; returns its hash."""
+        h = keccak(to_bytes(hexstr=who.address) + self.c.encode(fn, *args))
+        res = self.c.transact("commitChallenge", h, sender=who)
+        self._next_block(int(res.receipt["blockNumber"]))
+        return h
+
+    def _next_block(self, after: int) -> None:
+        """The reveal must land in a later block than its commitment (development chains: mine one;
+        elsewhere wait for it)."""
+        chain = self.c.chain
+        try:
+            chain.mine()
+        except Exception:  # a real network: blocks come on their own
+            import time
+            while chain.w3.eth.block_number <= after:
+                time.sleep(0.5)
+
+    def _challenge(self, who: LocalAccount, fn: str, *args) -> TxResult:
+        h = keccak(to_bytes(hexstr=who.address) + self.c.encode(fn, *args))
+        commit = self.c.transact("commitChallenge", h, sender=who)
+        self._next_block(int(commit.receipt["blockNumber"]))
+        self.last_commit_txs = [commit]
+        return self.c.transact(fn, *args, sender=who)
+
     def challenge(self, who: LocalAccount, award: Award, proof: list[bytes], offer: FlexOffer,
                   request: FlexRequest) -> TxResult:
-        return self.c.transact("challenge", award.to_chain(), proof, offer.to_chain(), request.to_chain(), sender=who)
+        return self._challenge(who, "challenge", award.to_chain(), proof, offer.to_chain(), request.to_chain())
 
     def challenge_pair(self, who: LocalAccount, a: Award, proof_a: list[bytes], b: Award,
                        proof_b: list[bytes]) -> TxResult:
-        return self.c.transact("challengePair", a.to_chain(), proof_a, b.to_chain(), proof_b, sender=who)
+        return self._challenge(who, "challengePair", a.to_chain(), proof_a, b.to_chain(), proof_b)
+
+    @staticmethod
+    def _by_leaf(tree: AwardTree, awards: list[Award]) -> tuple[list, list]:
+        awards = sorted(awards, key=lambda a: a.leaf)
+        return [a.to_chain() for a in awards], [tree.proof(a) for a in awards]
+
+    def challenge_request(self, who: LocalAccount, tree: AwardTree, awards: list[Award],
+                          request: FlexRequest) -> TxResult:
+        """Prove that `awards` (of one request) together exceed its need in a slot."""
+        chain_awards, proofs = self._by_leaf(tree, awards)
+        return self._challenge(who, "challengeRequest", chain_awards, proofs, request.to_chain())
+
+    def challenge_offer(self, who: LocalAccount, tree: AwardTree, awards: list[Award]) -> TxResult:
+        """Prove that `awards` (of one offer) disagree or together exceed its schedule."""
+        chain_awards, proofs = self._by_leaf(tree, awards)
+        return self._challenge(who, "challengeOffer", chain_awards, proofs)
+
+    def challenge_asset(self, who: LocalAccount, tree: AwardTree, awards: list[Award],
+                        offers: dict[int, FlexOffer]) -> TxResult:
+        """Prove that one asset's offers (one award each) together exceed its power in a slot."""
+        awards = sorted(awards, key=lambda a: a.offer_id)
+        return self._challenge(who, "challengeAsset", [a.to_chain() for a in awards], [tree.proof(a) for a in awards],
+                               [offers[a.offer_id].to_chain() for a in awards])
+
+    def challenge_publication(self, who: LocalAccount, round_id: int) -> TxResult:
+        """Prove the published awards wrong against the commitment (count, cost, or missing)."""
+        return self._challenge(who, "challengePublication", round_id)
+
+    def slashed_funds(self) -> int:
+        return self.c.call("slashedFunds")
 
     def attest(self, auditor: LocalAccount, round_id: int, recomputed_root: bytes) -> TxResult:
         return self.c.transact("attest", round_id, recomputed_root, sender=auditor)

@@ -109,6 +109,11 @@ class RegistryClient:
     def asset(self, asset_id: int) -> Asset:
         return Asset.from_chain(asset_id, self.c.call("asset", asset_id))
 
+    def asset_core_at(self, asset_id: int, timestamp: int) -> dict:
+        """The asset's core fields with the grid standing (prequalification, limits, suspension) in
+        force at `timestamp`: what a clearing is judged by (as of its gate closure)."""
+        return dict(self.c.call("assetCoreAt", asset_id, timestamp))
+
     def grid_prequalify(self, dso: Signer, asset_id: int, limit_up_w: int = 0, limit_down_w: int = 0) -> TxResult:
         return self.c.transact("gridPrequalify", asset_id, limit_up_w, limit_down_w, sender=dso)
 

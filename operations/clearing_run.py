@@ -2,7 +2,7 @@
 
 The operator and every auditor run the same steps: rebuild the round from events (checked
 against the contract's accumulators), keep the offers and requests a clearing may use (live
-offers of assets still prequalified and not suspended, open requests), clear them with the
+offers of assets prequalified and not suspended at gate closure, open requests), clear them with the
 engine's deterministic options, and turn the canonical awards into the Merkle tree whose root
 is committed. `operations.verification` recomputes the same and compares it with the commitment.
 """
@@ -43,14 +43,15 @@ def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> t
     cfg = state.config
     offers, skipped = [], {}
     for rec in state.clearable_offers():
-        asset = ledger.registry.asset(rec.offer.asset_id)
-        if not asset.grid_prequalified or asset.suspended:
-            skipped[rec.offer_id] = "asset not prequalified" if not asset.grid_prequalified else "asset suspended"
+        # the asset as it stood at gate closure (as the fraud proofs judge it), not as it is now
+        asset = ledger.registry.asset_core_at(rec.offer.asset_id, cfg.gate_closure)
+        if not asset["gridPrequalified"] or asset["suspended"]:
+            skipped[rec.offer_id] = "asset not prequalified" if not asset["gridPrequalified"] else "asset suspended"
             continue
         o = rec.offer
         offers.append({
-            "offer_id": rec.offer_id, "offer_hash": rec.offer_hash, "asset_id": o.asset_id, "zone_id": asset.zone_id,
-            "kind": int(asset.kind), "earliest": (o.earliest_start - cfg.delivery_start) // cfg.slot_len,
+            "offer_id": rec.offer_id, "offer_hash": rec.offer_hash, "asset_id": o.asset_id,
+            "zone_id": asset["zoneId"], "kind": int(asset["kind"]), "earliest": (o.earliest_start - cfg.delivery_start) // cfg.slot_len,
             "latest": (o.latest_start - cfg.delivery_start) // cfg.slot_len,
             "slice_min": [s.min_wh for s in o.slices], "slice_max": [s.max_wh for s in o.slices],
             "baseline": [s.baseline_wh for s in o.slices], "total_min": o.total_min_wh, "total_max": o.total_max_wh,

@@ -14,6 +14,7 @@ from tests.market_helpers import make_offer, make_request, open_round
 
 SPEC = b"\x5e" * 32
 BOND = 10**18
+CHALLENGER_SHARE = BOND * 2_500 // 10_000  # a proven fault pays the challenger 1/4, the treasury keeps 3/4
 
 
 @dataclass
@@ -63,7 +64,8 @@ def assert_rejected_and_bond_paid(world, result, fault: Fault):
     chain, who = world.ledger.chain, world.actors.auditor.address
     ev = result.event("RoundRejected")
     assert ev["fault"] == fault and ev["bondSlashed"] == BOND and ev["challenger"] == who
-    assert chain.w3.eth.get_balance(world.ledger.clearing.address) == 0
+    assert world.ledger.clearing.slashed_funds() == BOND - CHALLENGER_SHARE
+    assert chain.w3.eth.get_balance(world.ledger.clearing.address) == BOND - CHALLENGER_SHARE
 
 
 def challenge(world, c: Cleared, tree: AwardTree, award: Award, offer=None, request=None):
@@ -71,8 +73,9 @@ def challenge(world, c: Cleared, tree: AwardTree, award: Award, offer=None, requ
     request = request or (c.dso_request if award.request_id == c.dso_req else c.tso_request)
     before = world.ledger.chain.w3.eth.get_balance(world.actors.auditor.address)
     res = world.ledger.clearing.challenge(world.actors.auditor, award, tree.proof(award), offer, request)
-    fee = res.receipt["gasUsed"] * res.receipt["effectiveGasPrice"]
-    assert world.ledger.chain.w3.eth.get_balance(world.actors.auditor.address) == before - fee + BOND
+    fees = sum(r.receipt["gasUsed"] * r.receipt["effectiveGasPrice"]
+               for r in (res, *world.ledger.clearing.last_commit_txs))
+    assert world.ledger.chain.w3.eth.get_balance(world.actors.auditor.address) == before - fees + CHALLENGER_SHARE
     return res
 
 
@@ -154,11 +157,21 @@ def test_award_for_withdrawn_offer_is_caught(world, cleared):
     assert_rejected_and_bond_paid(world, challenge(world, cleared, tree, bad, offer=cleared.extra), Fault.OFFER_NOT_LIVE)
 
 
-def test_award_for_asset_no_longer_prequalified_is_caught(world, cleared):
-    world.ledger.registry.revoke_grid_prequalification(world.actors.dso, world.asset, "feeder fault")
-    bad = good_award(cleared)
+def test_award_for_asset_not_prequalified_at_gate_closure_is_caught(world):
+    # prequalification is judged as of gate closure (a revocation after it is no fault: see
+    # tests/contracts/test_clearing_judges_assets_as_of_gate_closure.py)
+    m, a = world.ledger.market, world.actors
+    rid, cfg = open_round(world)
+    req = make_request(rid, world.zone, power_w=(2000,) * 4)
+    req_id = m.post_request(a.dso, req)
+    offer = make_offer(rid, cfg, world.asset, up=500)
+    oid = m.submit_offer(a.fsp, offer)
+    world.ledger.registry.revoke_grid_prequalification(a.dso, world.asset, "feeder fault")
+    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
+    bad = Award(rid, oid, req_id, 0, (450,) * 4, (450,) * 4, offer.reservation_price, offer.activation_price)
     tree = commit(world, [bad])
-    assert_rejected_and_bond_paid(world, challenge(world, cleared, tree, bad), Fault.ASSET_NOT_PREQUALIFIED)
+    c = Cleared(rid, cfg, oid, offer, req_id, req, 0, req, 0, offer)
+    assert_rejected_and_bond_paid(world, challenge(world, c, tree, bad), Fault.ASSET_NOT_PREQUALIFIED)
 
 
 def challenge_in_fresh_round(world, buyer, make_req, *, up=500, down=0, schedule=(500,) * 4):

@@ -6,6 +6,9 @@ import {IRegistry} from "../registry/IRegistry.sol";
 import {IMarket} from "../market/IMarket.sol";
 import {IClearingHouse} from "./IClearingHouse.sol";
 import {AwardRules} from "./AwardRules.sol";
+import {AwardPublication} from "./AwardPublication.sol";
+import {ChallengeCommits} from "./ChallengeCommits.sol";
+import {FraudProofs} from "./FraudProofs.sol";
 import {Roles} from "../access/Roles.sol";
 
 /// @dev The settlement contract's escrow hook, called inside confirmAward.
@@ -20,7 +23,11 @@ interface IAwardEscrow {
 /// of one offer) wrong; a proven fault rejects the round, pays the bond to the challenger and lets the
 /// round be cleared again. Auditors attest or dispute the root. After the window the round is final
 /// and each FSP confirms its awards with their proofs.
-contract ClearingHouse is IClearingHouse {
+contract ClearingHouse is AwardPublication, ChallengeCommits {
+    /// @dev A proven fault pays the challenger this share of the bond; the rest is kept for the
+    /// treasury, so an operator that challenges its own fraud through a friend still loses 3/4.
+    uint256 public constant CHALLENGER_SHARE_BPS = 2_500;
+
     IRegistry public immutable registry;
     IMarket public immutable market;
     uint256 public immutable minBond;
@@ -29,6 +36,8 @@ contract ClearingHouse is IClearingHouse {
     mapping(bytes32 leaf => bool) private _confirmed;
     mapping(uint64 offerId => uint64 roundId) private _awardedIn;
     IAwardEscrow public escrow;
+    uint256 public slashedFunds;
+    mapping(bytes32 key => bool) private _disputed; // keccak(round, attempt, auditor)
 
     constructor(IRegistry registry_, IMarket market_, uint256 minBond_) {
         registry = registry_;
@@ -82,11 +91,13 @@ contract ClearingHouse is IClearingHouse {
                        IMarket.FlexRequest calldata q) external {
         Commitment storage c = _challengeable(a.roundId);
         _prove(c, a, proof);
+        IMarket.RoundConfig memory cfg = market.round(a.roundId).config;
         Fault f = _offerFault(a, o);
         if (f == Fault.None) f = _requestFault(a, q);
         if (f == Fault.None) {
+            // the asset as it stood at gate closure: later registry changes cannot turn an honest award into a fault
             AwardRules.Inputs memory x = AwardRules.Inputs(
-                market.round(a.roundId).config, registry.assetCore(o.assetId),
+                cfg, registry.assetCoreAt(o.assetId, cfg.gateClosure),
                 market.requestStatus(a.requestId) == IMarket.RequestStatus.Open
             );
             f = AwardRules.check(a, o, q, x);
@@ -108,6 +119,67 @@ contract ClearingHouse is IClearingHouse {
         _reject(a.roundId, c, f, a.offerId);
     }
 
+    /// @notice Prove that awards for one request together exceed its need in a slot (Fault.AboveNeed).
+    /// Requirements: as for `challenge`; distinct leaves (ordered by leaf hash) of one request; `q` as stored.
+    function challengeRequest(Award[] calldata a, bytes32[][] calldata proofs, IMarket.FlexRequest calldata q)
+        external
+    {
+        uint64 roundId = _proveAll(a, proofs);
+        for (uint256 i = 1; i < a.length; ++i) if (a[i].requestId != a[0].requestId) revert ClearingNotSameRequest(i);
+        if (_requestFault(a[0], q) != Fault.None) revert ClearingRequestMismatch(a[0].requestId);
+        if (!FraudProofs.aboveNeed(a, q, market.round(roundId).config.slotLen)) revert ClearingNoFault(roundId);
+        _reject(roundId, _commitments[roundId], Fault.AboveNeed, a[0].offerId);
+    }
+
+    /// @notice Prove that the awards of one offer (any number) disagree or together exceed its schedule.
+    /// Requirements: as for `challenge`; distinct leaves (ordered by leaf hash) of one offer.
+    function challengeOffer(Award[] calldata a, bytes32[][] calldata proofs) external {
+        uint64 roundId = _proveAll(a, proofs);
+        for (uint256 i = 1; i < a.length; ++i) if (a[i].offerId != a[0].offerId) revert ClearingNotAPair(a[0].offerId, a[i].offerId);
+        Fault f = FraudProofs.offerFault(a);
+        if (f == Fault.None) revert ClearingNoFault(roundId);
+        _reject(roundId, _commitments[roundId], f, a[0].offerId);
+    }
+
+    /// @notice Prove that one asset is sold above its power in a slot across its offers
+    /// (Fault.AssetOverCommitted): one award per offer, offers in increasing id, `o[i]` the stored
+    /// offer of `a[i]`, all of one asset; the power is the asset's as of gate closure.
+    function challengeAsset(Award[] calldata a, bytes32[][] calldata proofs, IMarket.FlexOffer[] calldata o) external {
+        uint64 roundId = _proveAll(a, proofs);
+        if (o.length != a.length) revert ClearingNotSameAsset(o.length);
+        for (uint256 i; i < a.length; ++i) {
+            if (i > 0 && (a[i].offerId <= a[i - 1].offerId || o[i].assetId != o[0].assetId)) revert ClearingNotSameAsset(i);
+            if (market.hashOffer(a[i].offerId, market.offerVersion(a[i].offerId), o[i]) != market.offerHash(a[i].offerId)) {
+                revert ClearingOfferMismatch(a[i].offerId);
+            }
+        }
+        IMarket.RoundConfig memory cfg = market.round(roundId).config;
+        IRegistry.AssetCore memory x = registry.assetCoreAt(o[0].assetId, cfg.gateClosure);
+        uint256 up = _effective(x.maxUpW, x.limitUpW) * cfg.slotLen / 3600;
+        uint256 down = _effective(x.maxDownW, x.limitDownW) * cfg.slotLen / 3600;
+        if (!FraudProofs.assetOverCommitted(a, up, down)) revert ClearingNoFault(roundId);
+        _reject(roundId, _commitments[roundId], Fault.AssetOverCommitted, a[0].offerId);
+    }
+
+    /// @notice Prove the published data wrong against the commitment: more leaves than awardCount,
+    /// a total cost other than the published awards' sum, or awards still missing at the
+    /// publication deadline. Requirements: as for `challenge`.
+    function challengePublication(uint64 roundId) external {
+        Commitment storage c = _challengeable(roundId);
+        Fault f = _publicationFault(roundId, c);
+        if (f == Fault.None) revert ClearingNoFault(roundId);
+        _reject(roundId, c, f, 0);
+    }
+
+    /// @notice ADMIN withdraws the treasury's share of slashed bonds. Emits SlashedFundsWithdrawn.
+    function withdrawSlashed(address to) external {
+        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert ClearingNotAdmin(msg.sender);
+        uint256 amount = slashedFunds;
+        slashedFunds = 0;
+        emit SlashedFundsWithdrawn(to, amount);
+        _pay(to, amount);
+    }
+
     /// @notice An AUDITOR reports the root it recomputed: equal → attested, else disputed.
     /// Requirements: caller is an active AUDITOR; the round has a pending commitment.
     /// Emits AuditorAttested or AuditorDisputed.
@@ -116,12 +188,26 @@ contract ClearingHouse is IClearingHouse {
         if (!registry.isActive(msg.sender)) revert ClearingParticipantInactive(msg.sender);
         Commitment storage c = _commitments[roundId];
         if (c.status != Status.Pending) revert ClearingNotChallengeable(roundId);
-        if (recomputedRoot == c.awardsRoot) emit AuditorAttested(roundId, msg.sender, recomputedRoot);
-        else emit AuditorDisputed(roundId, msg.sender, c.awardsRoot, recomputedRoot);
+        if (recomputedRoot == c.awardsRoot) {
+            emit AuditorAttested(roundId, msg.sender, recomputedRoot);
+            return;
+        }
+        emit AuditorDisputed(roundId, msg.sender, c.awardsRoot, recomputedRoot);
+        // a dispute holds finality for one more challenge window from now (once per auditor and
+        // attempt, so the hold is bounded): time to turn it into a fraud proof on the published leaves
+        bytes32 key = keccak256(abi.encode(roundId, c.attempt, msg.sender));
+        if (_disputed[key]) revert ClearingAlreadyDisputed(roundId, msg.sender);
+        _disputed[key] = true;
+        Publication memory p = _current(roundId, c);
+        uint64 until = uint64(block.timestamp) + market.round(roundId).config.challengeWindow;
+        if (until > p.holdUntil) p.holdUntil = until;
+        _publications[roundId] = p;
+        emit DisputeHold(roundId, msg.sender, p.holdUntil);
     }
 
     /// @notice After the challenge window the owner of an awarded offer confirms the award.
-    /// Requirements: the round is final; the proof holds; `o` is the offer as stored; the caller owns
+    /// Requirements: the round is final and before its confirmDeadline; the proof holds; `o` is the
+    /// offer as stored; the caller owns (and is active: ClearingParticipantInactive)
     /// its asset; not confirmed before; the buyer's escrow can be locked (see Settlement). The first
     /// confirmed award of an offer moves it to Awarded.
     /// Emits AwardConfirmed (and the Market's OfferStatusChanged).
@@ -130,12 +216,16 @@ contract ClearingHouse is IClearingHouse {
     {
         Commitment storage c = _commitments[a.roundId];
         if (!isFinal(a.roundId)) revert ClearingNotFinal(a.roundId);
+        uint64 confirmBy = market.round(a.roundId).config.confirmDeadline; // issue 10: awards bind
+        if (block.timestamp >= confirmBy) revert ClearingConfirmDeadlinePassed(a.roundId, confirmBy);
         leaf = _prove(c, a, proof);
+        if (_publishedIn[leaf] != c.attempt) revert ClearingAwardNotPublished(leaf);
         if (_confirmed[leaf]) revert ClearingAlreadyConfirmed(leaf);
         if (market.hashOffer(a.offerId, market.offerVersion(a.offerId), o) != market.offerHash(a.offerId)) {
             revert ClearingOfferMismatch(a.offerId);
         }
         if (registry.assetCore(o.assetId).owner != msg.sender) revert ClearingNotAssetOwner(a.offerId, msg.sender);
+        if (!registry.isActive(msg.sender)) revert ClearingParticipantInactive(msg.sender);
         _confirmed[leaf] = true;
         if (_awardedIn[a.offerId] == 0) {
             _awardedIn[a.offerId] = a.roundId;
@@ -163,9 +253,13 @@ contract ClearingHouse is IClearingHouse {
         return _commitments[roundId];
     }
 
+    /// @notice Final: pending, its challenge window over, every award published and matching the
+    /// committed count and total cost, and no auditor's dispute holding it.
     function isFinal(uint64 roundId) public view returns (bool) {
         Commitment storage c = _commitments[roundId];
         if (c.status != Status.Pending) return false;
+        Publication memory p = _current(roundId, c);
+        if (!_complete(c, p) || block.timestamp < p.holdUntil) return false;
         return block.timestamp >= uint256(c.committedAt) + market.round(roundId).config.challengeWindow;
     }
 
@@ -173,7 +267,7 @@ contract ClearingHouse is IClearingHouse {
         return _confirmed[leaf];
     }
 
-    function leafOf(Award calldata a) public pure returns (bytes32) {
+    function leafOf(Award calldata a) public pure override returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(
             a.roundId, a.offerId, a.requestId, a.startSlot, a.schedule, a.portion, a.reservationPrice,
             a.activationPrice
@@ -182,9 +276,41 @@ contract ClearingHouse is IClearingHouse {
 
     // ---- internals --------------------------------------------------------------------
 
-    function _challengeable(uint64 roundId) private view returns (Commitment storage c) {
+    /// @dev A challenge: committed by its sender in an earlier block (ChallengeCommits), against a
+    /// pending, not yet final commitment, and not by the round's own operator.
+    function _challengeable(uint64 roundId) private returns (Commitment storage c) {
+        _takeChallengeCommit();
         c = _commitments[roundId];
         if (c.status != Status.Pending || isFinal(roundId)) revert ClearingNotChallengeable(roundId);
+        if (msg.sender == c.operator) revert ClearingOwnRound(roundId, msg.sender);
+    }
+
+    /// @dev Check the challenge, prove every leaf against one round's root, leaves strictly increasing
+    /// (so distinct). Returns the round.
+    function _proveAll(Award[] calldata a, bytes32[][] calldata proofs) private returns (uint64 roundId) {
+        if (a.length == 0 || a.length != proofs.length) revert ClearingLeavesNotDistinct(0);
+        roundId = a[0].roundId;
+        Commitment storage c = _challengeable(roundId);
+        bytes32 prev;
+        for (uint256 i; i < a.length; ++i) {
+            if (a[i].roundId != roundId) revert ClearingInvalidProof(a[i].roundId);
+            bytes32 leaf = _prove(c, a[i], proofs[i]);
+            if (i > 0 && leaf <= prev) revert ClearingLeavesNotDistinct(i);
+            prev = leaf;
+        }
+    }
+
+    function _effective(uint64 maxW, uint64 limitW) private pure returns (uint256) {
+        return limitW != 0 && limitW < maxW ? limitW : maxW;
+    }
+
+    function _commitmentOf(uint64 roundId) internal view override returns (Commitment storage) {
+        return _commitments[roundId];
+    }
+
+    function _windowOf(uint64 roundId) internal view override returns (uint32, uint32) {
+        IMarket.RoundConfig memory cfg = market.round(roundId).config;
+        return (cfg.slotLen, cfg.challengeWindow);
     }
 
     function _prove(Commitment storage c, Award calldata a, bytes32[] calldata proof) private view returns (bytes32 leaf) {
@@ -221,7 +347,10 @@ contract ClearingHouse is IClearingHouse {
         c.bond = 0;
         c.status = Status.Rejected;
         emit RoundRejected(roundId, msg.sender, c.attempt, f, offerId, bond);
-        if (bond > 0) _pay(msg.sender, bond);
+        uint128 share = uint128(uint256(bond) * CHALLENGER_SHARE_BPS / 10_000);
+        slashedFunds += bond - share;
+        emit BondSplit(roundId, msg.sender, share, bond - share);
+        if (share > 0) _pay(msg.sender, share);
     }
 
     function _pay(address to, uint256 amount) private {

@@ -24,7 +24,16 @@ interface IClearingHouse {
         None, UnknownOffer, OfferNotLive, WrongRound, StartOutsideWindow, BadScheduleLength, SliceOutOfBounds,
         TotalOutOfBounds, PortionExceedsSchedule, WrongDirection, OutsideRequestSlots, AssetNotPrequalified,
         ZoneMismatch, PriceNotOffered, PriceAboveCap, UnknownRequest, RequestNotOpen, InconsistentAwards,
-        OverCapacity
+        OverCapacity, AboveNeed, AssetOverCommitted, AwardsNotPublished, AwardCountMismatch, TotalCostMismatch
+    }
+
+    /// @notice What has been published of a round's current commitment: the leaves' count and
+    /// the total cost recomputed from them, and until when an auditor's dispute holds finality.
+    struct Publication {
+        uint32 attempt;            // the commitment attempt these figures belong to
+        uint32 count;              // distinct leaves published
+        uint64 holdUntil;          // no finality before this (auditor disputes)
+        uint128 cost;              // sum of the published awards' values
     }
 
     struct Commitment {
@@ -59,9 +68,19 @@ interface IClearingHouse {
     error ClearingNotAPair(uint64 offerIdA, uint64 offerIdB);
     error ClearingNotAssetOwner(uint64 offerId, address account);
     error ClearingAlreadyConfirmed(bytes32 leaf);
+    error ClearingConfirmDeadlinePassed(uint64 roundId, uint64 confirmDeadline);
     error ClearingBondTransferFailed(address to);
     error ClearingNotAdmin(address account);
     error ClearingEscrowAlreadySet(address escrow);
+    error ClearingOwnRound(uint64 roundId, address account);
+    error ClearingChallengeNotCommitted(bytes32 commitHash);
+    error ClearingChallengeTooEarly(bytes32 commitHash);
+    error ClearingPublicationClosed(uint64 roundId, uint64 deadline);
+    error ClearingAwardNotPublished(bytes32 leaf);
+    error ClearingLeavesNotDistinct(uint256 index);
+    error ClearingNotSameRequest(uint256 index);
+    error ClearingNotSameAsset(uint256 index);
+    error ClearingAlreadyDisputed(uint64 roundId, address auditor);
 
     event RoundCommitted(uint64 indexed roundId, address indexed operator, uint32 attempt, bytes32 awardsRoot,
                          bytes32 offerAcc, bytes32 requestAcc, uint128 totalCost, uint32 awardCount,
@@ -73,5 +92,12 @@ interface IClearingHouse {
     event AwardConfirmed(uint64 indexed roundId, uint64 indexed offerId, uint64 indexed requestId, bytes32 leaf,
                          address fsp);
     event EscrowSet(address escrow);
+    /// @dev One event per published leaf: how every FSP and node learns the awards from the ledger.
+    event AwardPublished(uint64 indexed roundId, uint64 indexed offerId, uint64 indexed requestId, uint32 attempt,
+                         bytes32 leaf, Award award);
+    event ChallengeCommitted(bytes32 indexed commitHash, address indexed by);
+    event BondSplit(uint64 indexed roundId, address indexed challenger, uint128 challengerShare, uint128 treasuryShare);
+    event DisputeHold(uint64 indexed roundId, address indexed auditor, uint64 holdUntil);
+    event SlashedFundsWithdrawn(address indexed to, uint256 amount);
     event BondReturned(uint64 indexed roundId, address indexed operator, uint128 bond);
 }

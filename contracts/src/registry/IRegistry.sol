@@ -95,6 +95,8 @@ interface IRegistry {
     function isActive(address account) external view returns (bool);
     function asset(uint64 assetId) external view returns (Asset memory);
     function assetCore(uint64 assetId) external view returns (AssetCore memory);
+    /// @notice `assetCore` with the grid standing (prequalification, limits, suspension) in force at `timestamp`.
+    function assetCoreAt(uint64 assetId, uint64 timestamp) external view returns (AssetCore memory);
     /// @notice Raw storage words of an asset (layout of `Asset`'s first two slots); see Registry.
     function assetWords(uint64 assetId) external view returns (uint256 w0, uint256 w1);
     function assetWordsBatch(uint64[] calldata ids) external view returns (uint256[] memory words);

@@ -4,13 +4,14 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IRegistry} from "./IRegistry.sol";
 import {DeviceKeys} from "./DeviceKeys.sol";
+import {AssetHistory} from "./AssetHistory.sol";
 import {Roles} from "../access/Roles.sol";
 
 /// @title FlexLedger Registry
 /// @notice Who may do what: participants and their roles, DSO zones and grid nodes, FSP assets
 /// with their device signers, grid and product prequalification, suspension.
 /// @dev ADMIN is OpenZeppelin's DEFAULT_ADMIN_ROLE; it admits participants and grants roles.
-contract Registry is AccessControl, IRegistry, DeviceKeys {
+contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
     bytes32 public constant OPERATOR_ROLE = Roles.OPERATOR;
     bytes32 public constant DSO_ROLE = Roles.DSO;
     bytes32 public constant TSO_ROLE = Roles.TSO;
@@ -134,6 +135,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys {
             maxUpW: maxUpW, maxDownW: maxDownW, limitUpW: 0, limitDownW: 0, node: node, meterId: meterId,
             deviceSigner: deviceSigner
         });
+        _checkpointAsset(assetId, _assets[assetId]);
         emit AssetRegistered(assetId, msg.sender, zoneId, node, kind, maxUpW, maxDownW, meterId, deviceSigner);
     }
 
@@ -147,6 +149,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys {
         a.gridPrequalified = true;
         a.limitUpW = limitUpW;
         a.limitDownW = limitDownW;
+        _checkpointAsset(assetId, a);
         emit AssetGridPrequalified(assetId, msg.sender, limitUpW, limitDownW);
     }
 
@@ -157,6 +160,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys {
         a.gridPrequalified = false;
         a.limitUpW = 0;
         a.limitDownW = 0;
+        _checkpointAsset(assetId, a);
         emit AssetGridPrequalificationRevoked(assetId, msg.sender, reason);
     }
 
@@ -184,6 +188,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys {
         _checkSuspender(a.zoneId);
         if (a.suspended) revert RegistryAssetSuspended(assetId);
         a.suspended = true;
+        _checkpointAsset(assetId, a);
         emit AssetSuspended(assetId, msg.sender, reason);
     }
 
@@ -193,6 +198,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys {
         _checkSuspender(a.zoneId);
         if (!a.suspended) revert RegistryAssetNotSuspended(assetId);
         a.suspended = false;
+        _checkpointAsset(assetId, a);
         emit AssetReinstated(assetId, msg.sender);
     }
 
@@ -249,6 +255,15 @@ contract Registry is AccessControl, IRegistry, DeviceKeys {
         Asset storage a = _assets[assetId];
         c = AssetCore(a.owner, a.zoneId, a.kind, a.gridPrequalified, a.suspended, a.maxUpW, a.maxDownW,
                       a.limitUpW, a.limitDownW);
+    }
+
+    /// @notice `assetCore` as it stood at `timestamp` (see AssetHistory): grid prequalification,
+    /// limits and suspension in force then; an asset not registered by then is not prequalified.
+    function assetCoreAt(uint64 assetId, uint64 timestamp) external view returns (AssetCore memory c) {
+        Asset storage a = _assets[assetId];
+        (, AssetCheckpoint memory cp) = _assetStandingAt(assetId, timestamp);
+        c = AssetCore(a.owner, a.zoneId, a.kind, cp.gridPrequalified, cp.suspended, a.maxUpW, a.maxDownW,
+                      cp.limitUpW, cp.limitDownW);
     }
 
     /// @notice The two storage words of an asset that offer validation reads, raw (cheap to
