@@ -50,6 +50,7 @@ def setup(n_assets: int, slot_count: int = 192):
         aid = led.registry.register_asset(fsp, zone, "N", AssetKind.CONSUMPTION, 20_000, 20_000, f"M{i}",
                                           new_account().address)
         led.registry.grid_prequalify(dso, aid)
+        led.registry.prequalify_for(dso, aid)
         assets.append(aid)
     ds = (led.chain.now() // SLOT + 200) * SLOT
     rid = led.market.open_round(op, RoundConfig(delivery_start=ds, slot_count=slot_count, gate_closure=ds - 7200,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.enums import AssetKind
+from domain.enums import AssetKind, Product
+from domain.products import keys_for
 from domain.roles import Role
 from ledger.client import ContractClient, TxResult
 from ledger.signer import Signer
@@ -42,12 +43,13 @@ class Asset:
     limit_up_w: int
     limit_down_w: int
     suspended: bool
+    product_prequalified: bool = False  # some buyer prequalified it for some product (needed to offer)
 
     @classmethod
     def from_chain(cls, asset_id: int, d: dict) -> "Asset":
         return cls(asset_id, d["owner"], d["zoneId"], from_b32(d["node"]), AssetKind(d["kind"]),
                    d["maxUpW"], d["maxDownW"], from_b32(d["meterId"]), d["deviceSigner"],
-                   d["gridPrequalified"], d["limitUpW"], d["limitDownW"], d["suspended"])
+                   d["gridPrequalified"], d["limitUpW"], d["limitDownW"], d["suspended"], d["productPrequalified"])
 
 
 class RegistryClient:
@@ -125,6 +127,10 @@ class RegistryClient:
 
     def revoke_product_prequalification(self, buyer: Signer, asset_id: int, product: str) -> TxResult:
         return self.c.transact("revokeProductPrequalification", asset_id, b32(product), sender=buyer)
+
+    def prequalify_for(self, buyer: Signer, asset_id: int, product: Product = Product.BOTH) -> list[TxResult]:
+        """The buyer prequalifies the asset for every part of `product` (domain.products keys)."""
+        return [self.product_prequalify(buyer, asset_id, key) for key in keys_for(product)]
 
     def is_product_prequalified(self, asset_id: int, buyer: str, product: str) -> bool:
         return self.c.call("isProductPrequalified", asset_id, buyer, b32(product))

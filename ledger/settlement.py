@@ -90,6 +90,20 @@ class SettlementClient:
     def settle(self, anyone: Signer, award: Award, offer: FlexOffer) -> TxResult:
         return self.c.transact("settle", award.to_chain(), offer.to_chain(), sender=anyone)
 
+    def record_unconfirmed(self, anyone: Signer, award: Award, offer: FlexOffer) -> TxResult:
+        """Record an award left unconfirmed past its round's confirmDeadline as the FSP's failure."""
+        return self.c.transact("recordUnconfirmed", award.to_chain(), offer.to_chain(), sender=anyone)
+
+    def is_lapsed(self, award: Award) -> bool:
+        return self.c.call("isLapsed", award.leaf)
+
+    def held_payout(self, fsp: str) -> int:
+        """Tokens held for an FSP that was suspended when its award settled."""
+        return self.c.call("heldPayout", fsp)
+
+    def claim_held_payout(self, fsp: Signer) -> TxResult:
+        return self.c.transact("claimHeldPayout", sender=fsp)
+
     def reliability(self, fsp: str) -> dict:
         return self.c.call("reliability", fsp)
 

@@ -91,13 +91,17 @@ def run_demo(report: Reporter) -> dict:
         report.say(f"  asset {aid}: {label:<10} up {up} W / down {down} W, device key {dev.address[:10]}…")
     reg.grid_prequalify(dso, assets[0])
     reg.grid_prequalify(dso, assets[1], 8_000, 8_000)
+    for buyer in (dso, tso):  # product prequalification (capacity and energy) by each buyer
+        for aid in assets:
+            reg.prequalify_for(buyer, aid)
     report.say(f"  DSO prequalified asset {assets[0]} fully and asset {assets[1]} with a conditional 8 kW limit; "
                f"asset {assets[2]} is not prequalified")
 
     report.step(4, "The operator opens a round; the DSO and the TSO post their needs")
     start = (chain.now() // SLOT + 16) * SLOT
     config = RoundConfig(delivery_start=start, slot_count=8, gate_closure=start - 8 * SLOT,
-                         clearing_deadline=start - 4 * SLOT, challenge_window=1800)
+                         clearing_deadline=start - 4 * SLOT, challenge_window=1800,
+                         confirm_deadline=start - SLOT)  # awards bind: confirmed by the first activation deadline
     rid = ledger.market.open_round(operator, config)
     dso_need = FlexRequest(round_id=rid, zone_id=zone, direction=Direction.UP, first_slot=2,
                            power_w=(6_000, 8_000, 8_000, 6_000), max_price=600_000, ref="congestion TR-101")

@@ -64,6 +64,8 @@ def build_world(ledger: Ledger, a: Actors) -> World:
     zone2 = reg.declare_zone(a.dso2, "NL-CP-SOUTH", ["S-1"])
     asset = reg.register_asset(a.fsp, zone, "N-1", AssetKind.CONSUMPTION, 10_000, 8_000, "MTR-0001", a.device.address)
     reg.grid_prequalify(a.dso, asset)
+    for buyer in (a.dso, a.tso):  # both buyers' products (capacity and energy): see domain/products.py
+        reg.prequalify_for(buyer, asset)
     reg.set_device_signer(a.metering, asset, a.device.address, 0)  # the metering authority vouches for the key
     fund_buyers(ledger, a)
     return World(ledger, a, zone, zone2, asset)

@@ -33,6 +33,15 @@ class RoundConfig(BaseModel):
     tolerance_bps: int = Field(default=1000, ge=0, le=10_000)
     penalty_per_kwh: int = Field(default=0, ge=0, le=UINT64)
     pricing: PricingMode = PricingMode.PAY_AS_BID
+    # FSPs confirm awards before this; default: the first slot's activation deadline (the latest allowed)
+    confirm_deadline: int = Field(default=-1, ge=-1, le=UINT64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_confirm_deadline(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("confirm_deadline", -1) == -1 and "delivery_start" in data:
+            data = {**data, "confirm_deadline": data["delivery_start"] - data.get("activation_lead", 900)}
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> "RoundConfig":
@@ -42,6 +51,10 @@ class RoundConfig(BaseModel):
             raise ValueError(f"delivery_start {self.delivery_start} is not aligned to slot_len {self.slot_len}")
         if not self.gate_closure <= self.clearing_deadline <= self.delivery_start:
             raise ValueError("need gate_closure <= clearing_deadline <= delivery_start")
+        if not (self.clearing_deadline + self.challenge_window <= self.confirm_deadline
+                <= self.delivery_start - self.activation_lead):
+            raise ValueError("need clearing_deadline + challenge_window <= confirm_deadline"
+                             " <= delivery_start - activation_lead")
         return self
 
     @property
@@ -56,7 +69,8 @@ class RoundConfig(BaseModel):
                 "gateClosure": self.gate_closure, "clearingDeadline": self.clearing_deadline,
                 "challengeWindow": self.challenge_window, "activationLead": self.activation_lead,
                 "settlementGrace": self.settlement_grace, "toleranceBps": self.tolerance_bps,
-                "penaltyPerKwh": self.penalty_per_kwh, "pricing": int(self.pricing)}
+                "penaltyPerKwh": self.penalty_per_kwh, "pricing": int(self.pricing),
+                "confirmDeadline": self.confirm_deadline}
 
     @classmethod
     def from_chain(cls, c: dict) -> "RoundConfig":
@@ -64,7 +78,8 @@ class RoundConfig(BaseModel):
                    gate_closure=c["gateClosure"], clearing_deadline=c["clearingDeadline"],
                    challenge_window=c["challengeWindow"], activation_lead=c["activationLead"],
                    settlement_grace=c["settlementGrace"], tolerance_bps=c["toleranceBps"],
-                   penalty_per_kwh=c["penaltyPerKwh"], pricing=PricingMode(c["pricing"]))
+                   penalty_per_kwh=c["penaltyPerKwh"], pricing=PricingMode(c["pricing"]),
+                   confirm_deadline=c["confirmDeadline"])
 
 
 class FlexRequest(BaseModel):

@@ -129,3 +129,15 @@ def test_an_offer_by_someone_else_is_refused_by_both_paths(probe_world):
     offer = make_offer(1, cfg, world.asset).to_chain()
     ((fast, err),) = verdicts(probe, [offer], world.actors.fsp2.address)
     assert not fast and err[:4] == function_signature_to_4byte_selector("MarketNotAssetOwner(uint64,address)")
+
+
+def test_an_asset_without_any_product_prequalification_is_refused_by_both_paths(probe_world):
+    world, probe, cfg = probe_world
+    reg, a = world.ledger.registry, world.actors
+    offer = make_offer(1, cfg, world.asset).to_chain()
+    assert verdicts(probe, [offer], a.fsp.address) == [(True, b"")]
+    for buyer in (a.dso, a.tso):  # R5b: the world's asset loses every product prequalification
+        for key in ("capacity", "energy"):
+            reg.revoke_product_prequalification(buyer, world.asset, key)
+    ((fast, err),) = verdicts(probe, [offer], a.fsp.address)
+    assert not fast and err[:4] == function_signature_to_4byte_selector("MarketAssetNotProductPrequalified(uint64)")

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ASSET_MAX_UP_SHIFT, ASSET_LIMIT_UP_SHIFT, ASSET_MAX_DOWN_SHIFT, ASSET_LIMIT_DOWN_SHIFT,
-        ASSET_SUSPENDED_SHIFT, ASSET_PREQUALIFIED_SHIFT} from "../registry/AssetWords.sol";
+        ASSET_SUSPENDED_SHIFT, ASSET_PREQUALIFIED_SHIFT, ASSET_PRODUCT_SHIFT} from "../registry/AssetWords.sol";
 import {MarketStorage} from "./MarketStorage.sol";
 
 /// @title The fast path of offer validation and the SWAR slice scan it shares with the
@@ -78,6 +78,8 @@ abstract contract OfferFastPath is MarketStorage {
             ok := and(ok, and(eq(and(w0, 0xffffffffffffffffffffffffffffffffffffffff), caller()),
                       and(iszero(and(shr(ASSET_SUSPENDED_SHIFT, w0), 0xff)),
                           iszero(iszero(and(shr(ASSET_PREQUALIFIED_SHIFT, w0), 0xff))))))                                                // R2-R5
+            ok := and(ok, iszero(iszero(and(shr(ASSET_PRODUCT_SHIFT, w0), 0xff))))              // R5b
+            ok := and(ok, iszero(iszero(and(shr(ASSET_PRODUCT_SHIFT, w0), 0xff))))              // R5b
             ok := and(ok, and(iszero(iszero(slotLen)), lt(timestamp(), and(shr(128, cfg), m64)))) // R6, R7
             ok := and(ok, and(gt(len, 6), eq(shr(248, calldataload(sOff)), 2)))  // R8 (width 2), R9
             ok := and(ok, iszero(mod(sub(len, 1), 6)))                            // R8

@@ -6,6 +6,7 @@ uint256 constant ASSET_ZONE_SHIFT = 160;
 uint256 constant ASSET_KIND_SHIFT = 224;
 uint256 constant ASSET_PREQUALIFIED_SHIFT = 232;
 uint256 constant ASSET_SUSPENDED_SHIFT = 240;
+uint256 constant ASSET_PRODUCT_SHIFT = 248;
 uint256 constant ASSET_MAX_UP_SHIFT = 0;
 uint256 constant ASSET_MAX_DOWN_SHIFT = 64;
 uint256 constant ASSET_LIMIT_UP_SHIFT = 128;
@@ -17,6 +18,7 @@ uint256 constant ASSET_LIMIT_DOWN_SHIFT = 192;
 /// read them (Market), and `ledger.build` fails unless the compiler's storage layout of
 /// `IRegistry.Asset` puts every field at the shift given here.
 ///   w0 = owner | zoneId << 160 | kind << 224 | gridPrequalified << 232 | suspended << 240
+///        | productPrequalified << 248
 ///   w1 = maxUpW | maxDownW << 64 | limitUpW << 128 | limitDownW << 192
 library AssetWords {
     /// @dev The words as Registry stores them for these field values.
@@ -40,6 +42,10 @@ library AssetWords {
 
     function gridPrequalified(uint256 w0) internal pure returns (bool) {
         return (w0 >> ASSET_PREQUALIFIED_SHIFT) & 0xff != 0;
+    }
+
+    function productPrequalified(uint256 w0) internal pure returns (bool) {
+        return (w0 >> ASSET_PRODUCT_SHIFT) & 0xff != 0;
     }
 
     /// @dev The asset's usable power upwards (W): its maximum, or the conditional limit if lower.

@@ -28,6 +28,7 @@ interface IRegistry {
         AssetKind kind;
         bool gridPrequalified;
         bool suspended;
+        bool productPrequalified; // some buyer prequalified it for some product (offers need it)
         uint64 maxUpW;
         uint64 maxDownW;
         uint64 limitUpW;      // conditional grid prequalification limit; 0 = none
@@ -71,6 +72,7 @@ interface IRegistry {
     error RegistryAssetNotSuspended(uint64 assetId);
     error RegistryNotBuyer(address account);
     error RegistryNotSuspender(address account);
+    error RegistryCannotSuspendSelf(address account);
 
     // ---- events -------------------------------------------------------------------------
     event ParticipantRegistered(address indexed account, bytes32 indexed role, string name, string eic);
@@ -102,4 +104,6 @@ interface IRegistry {
     function assetWordsBatch(uint64[] calldata ids) external view returns (uint256[] memory words);
     function zone(uint64 zoneId) external view returns (Zone memory);
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool);
+    /// @notice Whether `account` holds `role` and is an active (registered, not suspended) participant.
+    function isActiveAs(bytes32 role, address account) external view returns (bool);
 }

@@ -24,6 +24,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
     mapping(bytes32 code => uint64 zoneId) private _zoneByCode;
     mapping(uint64 assetId => Asset) private _assets;
     mapping(uint64 assetId => mapping(address buyer => mapping(bytes32 product => bool))) private _productPrequal;
+    mapping(uint64 assetId => uint256) private _productPrequalCount; // (buyer, product) pairs in force
     uint64 public zoneCount;
     uint64 public assetCount;
 
@@ -70,6 +71,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
     function suspendParticipant(address account, string calldata reason) external onlyRole(DEFAULT_ADMIN_ROLE) {
         Participant storage p = _registered(account);
         if (p.suspended) revert RegistryParticipantSuspended(account);
+        if (account == msg.sender) revert RegistryCannotSuspendSelf(account); // no admin locks itself out
         p.suspended = true;
         emit ParticipantSuspended(account, msg.sender, reason);
     }
@@ -132,6 +134,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         assetId = ++assetCount;
         _assets[assetId] = Asset({
             owner: msg.sender, zoneId: zoneId, kind: kind, gridPrequalified: false, suspended: false,
+            productPrequalified: false,
             maxUpW: maxUpW, maxDownW: maxDownW, limitUpW: 0, limitDownW: 0, node: node, meterId: meterId,
             deviceSigner: deviceSigner
         });
@@ -170,7 +173,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         _checkBuyer();
         _asset(assetId);
         if (product == bytes32(0)) revert RegistryEmptyField("product");
-        _productPrequal[assetId][msg.sender][product] = true;
+        _setProductPrequal(assetId, product, true);
         emit AssetProductPrequalified(assetId, msg.sender, product);
     }
 
@@ -178,8 +181,18 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
     function revokeProductPrequalification(uint64 assetId, bytes32 product) external {
         _checkBuyer();
         _asset(assetId);
-        _productPrequal[assetId][msg.sender][product] = false;
+        _setProductPrequal(assetId, product, false);
         emit AssetProductPrequalificationRevoked(assetId, msg.sender, product);
+    }
+
+    /// @dev Keeps `Asset.productPrequalified` (read by offer validation) = some pair in force.
+    function _setProductPrequal(uint64 assetId, bytes32 product, bool on) private {
+        mapping(bytes32 => bool) storage m = _productPrequal[assetId][msg.sender];
+        if (m[product] == on) return;
+        m[product] = on;
+        uint256 n = on ? _productPrequalCount[assetId] + 1 : _productPrequalCount[assetId] - 1;
+        _productPrequalCount[assetId] = n;
+        _assets[assetId].productPrequalified = n != 0;
     }
 
     /// @notice Suspend an asset. Requirements: caller is ADMIN or the zone's DSO. Emits AssetSuspended.
@@ -303,6 +316,10 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         return _productPrequal[assetId][buyer][product];
     }
 
+    function isActiveAs(bytes32 role, address account) external view returns (bool) {
+        return hasRole(role, account) && isActive(account);
+    }
+
     function hasRole(bytes32 role, address account) public view override(AccessControl, IRegistry) returns (bool) {
         return super.hasRole(role, account);
     }
@@ -336,10 +353,18 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         _checkActive(msg.sender);
     }
 
+    /// @dev An active ADMIN, or the zone's active DSO (a suspended one acts on nothing).
     function _checkSuspender(uint64 zoneId) private view {
-        if (hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) return;
-        if (_zones[zoneId].dso == msg.sender && hasRole(DSO_ROLE, msg.sender)) return;
-        revert RegistryNotSuspender(msg.sender);
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)
+            && !(_zones[zoneId].dso == msg.sender && hasRole(DSO_ROLE, msg.sender))) revert RegistryNotSuspender(msg.sender);
+        _checkActive(msg.sender);
+    }
+
+    /// @dev Every `onlyRole` check (ADMIN's functions, AccessControl's grantRole/revokeRole) also
+    /// needs the caller active: a suspended ADMIN keeps the role but not its powers.
+    function _checkRole(bytes32 role) internal view override {
+        super._checkRole(role);
+        _checkActive(msg.sender);
     }
 
     function _checkSigner(address signer) private view {

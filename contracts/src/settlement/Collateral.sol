@@ -22,6 +22,11 @@ abstract contract Collateral is ISettlement {
 
     IERC20 public immutable token;
 
+    /// @notice Payouts of FSPs suspended when their award settled, claimable once reinstated.
+    mapping(address fsp => uint256) public heldPayout;
+    /// @notice Sum of `heldPayout`: tokens Settlement keeps for suspended FSPs.
+    uint256 public totalHeld;
+
     constructor(IERC20 token_) {
         token = token_;
     }
@@ -35,8 +40,26 @@ abstract contract Collateral is ISettlement {
         emit CollateralLocked(leaf, fsp, collateral);
     }
 
-    /// @dev Pay out one award's escrow and collateral. Returns what the FSP was paid from the escrow.
-    function _payOut(bytes32 leaf, AwardRecord storage r, uint256 gross, uint256 penalty) internal returns (uint256 paid) {
+    /// @notice A reinstated FSP collects what was held while it was suspended.
+    /// Requirements: caller is active (SettlementNotActive); something held (SettlementNothingHeld).
+    /// Emits HeldPayoutClaimed.
+    function claimHeldPayout() external {
+        _checkActive(msg.sender);
+        uint256 amount = heldPayout[msg.sender];
+        if (amount == 0) revert SettlementNothingHeld(msg.sender);
+        heldPayout[msg.sender] = 0;
+        totalHeld -= amount;
+        emit HeldPayoutClaimed(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    function _checkActive(address account) internal view virtual;
+
+    /// @dev Pay out one award's escrow and collateral (the FSP's share is held, not sent, while it
+    /// is suspended). Returns what the FSP was paid from the escrow.
+    function _payOut(bytes32 leaf, AwardRecord storage r, uint256 gross, uint256 penalty, bool fspActive)
+        internal returns (uint256 paid)
+    {
         uint256 escrow = uint256(r.reservationValue) + r.activationValue;
         if (gross > escrow) gross = escrow;
         uint256 fromPay = penalty < gross ? penalty : gross;
@@ -45,7 +68,13 @@ abstract contract Collateral is ISettlement {
         paid = gross - fromPay;
         uint256 toFsp = paid + r.collateral - fromCollateral;
         uint256 toBuyer = escrow - paid + fromCollateral;
-        if (toFsp > 0) token.safeTransfer(r.fsp, toFsp);
+        if (toFsp > 0 && !fspActive) {
+            heldPayout[r.fsp] += toFsp;
+            totalHeld += toFsp;
+            emit PayoutHeld(leaf, r.fsp, toFsp);
+        } else if (toFsp > 0) {
+            token.safeTransfer(r.fsp, toFsp);
+        }
         if (toBuyer > 0) token.safeTransfer(r.buyer, toBuyer);
         emit CollateralReleased(leaf, r.fsp, r.buyer, uint128(r.collateral - fromCollateral), uint128(fromCollateral));
     }

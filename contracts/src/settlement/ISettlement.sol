@@ -22,6 +22,7 @@ interface ISettlement {
         Phase phase;
         uint64 actStart;          // start of the first activated slot (0 until activated)
         uint128 collateral;       // the FSP's collateral locked for this award (token units)
+        uint8 product;            // the request's product: bit 0 reservation paid, bit 1 activation paid
     }
 
     /// @notice A meter reading signed (EIP-712 `Measurement`) by the asset's device key.
@@ -40,6 +41,7 @@ interface ISettlement {
         uint32 failures;          // settlements with a shortfall below the tolerance band
         uint32 optOuts;
         uint32 incapacities;      // activations declined with declareIncapacity
+        uint32 lapsed;            // awards left unconfirmed past the round's confirmDeadline (also failures)
     }
 
     /// @dev Why a reading of a batch was skipped rather than recorded.
@@ -69,6 +71,10 @@ interface ISettlement {
     error SettlementNotYet(bytes32 leaf, uint64 availableAt);
     error SettlementReadingMissing(bytes32 leaf, uint64 slotStart);
     error SettlementOfferMismatch(uint64 offerId);
+    error SettlementNotProductPrequalified(uint64 assetId, address buyer, bytes32 product);
+    error SettlementAwardNotLapsed(bytes32 leaf);
+    error SettlementConfirmWindowOpen(bytes32 leaf, uint64 confirmDeadline);
+    error SettlementNothingHeld(address fsp);
 
     event EscrowLocked(bytes32 indexed leaf, address indexed buyer, address indexed fsp, uint64 roundId,
                        uint64 offerId, uint128 reservationValue, uint128 activationValue);
@@ -85,6 +91,9 @@ interface ISettlement {
     event CollateralLocked(bytes32 indexed leaf, address indexed fsp, uint128 amount);
     event CollateralReleased(bytes32 indexed leaf, address indexed fsp, address indexed buyer, uint128 returnedToFsp,
                              uint128 forfeitedToBuyer);
+    event AwardLapsed(bytes32 indexed leaf, address indexed fsp, uint64 indexed roundId, uint64 offerId, address by);
+    event PayoutHeld(bytes32 indexed leaf, address indexed fsp, uint256 amount);
+    event HeldPayoutClaimed(address indexed fsp, uint256 amount);
     event Settled(bytes32 indexed leaf, address indexed fsp, address indexed buyer, uint128 paidToFsp,
                   uint128 refundedToBuyer, uint128 penalty, uint64 requestedWh, uint64 deliveredWh);
 }

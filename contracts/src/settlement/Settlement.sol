@@ -11,9 +11,12 @@ import {Collateral} from "./Collateral.sol";
 import {Roles} from "../access/Roles.sol";
 import {PackedInts} from "../utils/PackedInts.sol";
 import {AwardValue} from "../clearing/AwardValue.sol";
+import {Products} from "../access/Products.sol";
 
 interface IClearingLeaf {
     function leafOf(IClearingHouse.Award calldata a) external pure returns (bytes32);
+    function isFinal(uint64 roundId) external view returns (bool);
+    function isPublished(uint64 roundId, bytes32 leaf) external view returns (bool);
 }
 
 /// @title FlexLedger Settlement
@@ -36,6 +39,7 @@ contract Settlement is MeterData, Collateral {
     /// @dev Awarded energy (|Wh|) of the standing activations per asset and slot start, the
     /// denominator of the pro-rata share.
     mapping(uint64 assetId => mapping(uint64 slotStart => uint256)) private _activatedWh;
+    mapping(bytes32 leaf => bool) private _lapsed;
 
     constructor(IRegistry registry_, IMarket market_, address clearingHouse_, IERC20 token_)
         EIP712("FlexLedger Settlement", "1") MeterData(registry_) Collateral(token_)
@@ -47,24 +51,50 @@ contract Settlement is MeterData, Collateral {
     // ---- escrow -----------------------------------------------------------------------
 
     /// @notice Called by the ClearingHouse when an FSP confirms an award: lock the buyer's tokens for
-    /// the award's maximum value (reservation + full activation) and the FSP's collateral.
-    /// Requirements: caller is the ClearingHouse; slot length a multiple of METER_INTERVAL; buyer and
-    /// FSP have approved and hold the amounts (else the token's ERC20InsufficientAllowance /
+    /// the award's maximum value (the parts the request's product buys: reservation and/or full
+    /// activation) and the FSP's collateral.
+    /// Requirements: caller is the ClearingHouse; slot length a multiple of METER_INTERVAL; the asset
+    /// product-prequalified by the buyer for what the request buys (see Products); buyer and FSP have
+    /// approved and hold the amounts (else the token's ERC20InsufficientAllowance /
     /// ERC20InsufficientBalance, and nothing is confirmed). Emits EscrowLocked and CollateralLocked.
     function onAwardConfirmed(IClearingHouse.Award calldata a, bytes32 leaf, address fsp, uint64 assetId) external {
         if (msg.sender != clearingHouse) revert SettlementNotClearingHouse(msg.sender);
         uint32 slotLen = market.round(a.roundId).config.slotLen;
         if (slotLen % METER_INTERVAL != 0) revert SettlementUnsupportedSlotLen(slotLen);
+        (address buyer, uint8 product) = market.requestParty(a.requestId);
+        _checkProductPrequalified(assetId, buyer, product);
         uint256 energy = _absSum(a.portion);
-        uint256 value = AwardValue.value(a.reservationPrice, a.activationPrice, slotLen, energy);
-        uint256 reservation = AwardValue.value(a.reservationPrice, 0, slotLen, energy);
-        address buyer = market.requestBuyer(a.requestId);
+        uint256 reservation = AwardValue.value(_reservationPrice(a, product), 0, slotLen, energy);
+        uint256 value = reservation + AwardValue.value(0, _activationPrice(a, product), slotLen, energy);
         AwardRecord storage r = _awards[leaf];
         (r.buyer, r.fsp, r.roundId, r.offerId, r.assetId) = (buyer, fsp, a.roundId, a.offerId, assetId);
-        (r.reservationValue, r.activationValue, r.phase) = (uint128(reservation), uint128(value - reservation),
-                                                            Phase.Confirmed);
+        (r.reservationValue, r.activationValue, r.phase, r.product) = (uint128(reservation),
+            uint128(value - reservation), Phase.Confirmed, product);
         r.collateral = _lockFunds(leaf, buyer, fsp, value);
         emit EscrowLocked(leaf, buyer, fsp, a.roundId, a.offerId, uint128(reservation), uint128(value - reservation));
+    }
+
+    /// @notice Record an award nobody confirmed by the round's confirmDeadline as a failure of the
+    /// FSP that owns its asset (it was awarded, so it bound the FSP). Anyone may call, once per award.
+    /// Requirements: the round is final and the award published in it; the confirm deadline passed;
+    /// the award neither confirmed nor recorded before; `o` is its offer as stored.
+    /// Emits AwardLapsed.
+    function recordUnconfirmed(IClearingHouse.Award calldata a, IMarket.FlexOffer calldata o) external {
+        IClearingLeaf ch = IClearingLeaf(clearingHouse);
+        bytes32 leaf = ch.leafOf(a);
+        if (!ch.isFinal(a.roundId) || !ch.isPublished(a.roundId, leaf)) revert SettlementUnknownAward(leaf);
+        uint64 deadline = market.round(a.roundId).config.confirmDeadline;
+        if (block.timestamp < deadline) revert SettlementConfirmWindowOpen(leaf, deadline);
+        if (_awards[leaf].phase != Phase.None || _lapsed[leaf]) revert SettlementAwardNotLapsed(leaf);
+        if (market.hashOffer(a.offerId, market.offerVersion(a.offerId), o) != market.offerHash(a.offerId)) {
+            revert SettlementOfferMismatch(a.offerId);
+        }
+        _lapsed[leaf] = true;
+        address fsp = registry.assetCore(o.assetId).owner;
+        Reliability storage rel = _reliability[fsp];
+        rel.failures += 1;
+        rel.lapsed += 1;
+        emit AwardLapsed(leaf, fsp, a.roundId, a.offerId, msg.sender);
     }
 
     // ---- activation -------------------------------------------------------------------
@@ -173,7 +203,7 @@ contract Settlement is MeterData, Collateral {
         _recordReliability(r.fsp, out);
         r.phase = Phase.Settled;
         _advanceOffer(a.offerId);
-        uint256 paid = _payOut(leaf, r, out.reservationPay + out.activationPay, out.penalty);
+        uint256 paid = _payOut(leaf, r, out.reservationPay + out.activationPay, out.penalty, registry.isActive(r.fsp));
         uint256 escrow = uint256(r.reservationValue) + r.activationValue;
         emit Settled(leaf, r.fsp, r.buyer, uint128(paid), uint128(escrow - paid), uint128(out.penalty),
                      uint64(out.requested), uint64(out.delivered));
@@ -201,7 +231,7 @@ contract Settlement is MeterData, Collateral {
         if (out.phase == Phase.Confirmed || out.phase == Phase.Blocked) return out; // reservation only
         uint256 activatedWh = _absRange(a.portion, r.actFirst, r.actCount);
         if (out.phase == Phase.Incapable) { // the declined slots' reservation goes back to the buyer
-            out.reservationPay -= AwardValue.value(a.reservationPrice, 0, c.slotLen, activatedWh);
+            out.reservationPay -= AwardValue.value(_reservationPrice(a, r.product), 0, c.slotLen, activatedWh);
             return out;
         }
         if (out.phase == Phase.OptedOut) out.reservationPay = 0;
@@ -226,7 +256,7 @@ contract Settlement is MeterData, Collateral {
             }
         }
         out.requested = activatedWh;
-        out.activationPay = uint256(a.activationPrice) * paidWh / 1000;
+        out.activationPay = uint256(_activationPrice(a, r.product)) * paidWh / 1000;
         out.penalty = _penaltyRate(c, a) * shortfall / 1000;
         out.failed = shortfall > 0;
     }
@@ -247,6 +277,25 @@ contract Settlement is MeterData, Collateral {
         uint256 total = _activatedWh[assetId][slotStart];
         if (uint256(dev) >= total) return awarded;
         return uint256(dev) * awarded / total;
+    }
+
+    /// @dev The prices the request's product pays (the other is 0).
+    function _reservationPrice(IClearingHouse.Award calldata a, uint8 product) private pure returns (uint64) {
+        return product & Products.RESERVATION != 0 ? a.reservationPrice : 0;
+    }
+
+    function _activationPrice(IClearingHouse.Award calldata a, uint8 product) private pure returns (uint64) {
+        return product & Products.ACTIVATION != 0 ? a.activationPrice : 0;
+    }
+
+    /// @dev The buyer prequalified the asset for every part of the product it buys.
+    function _checkProductPrequalified(uint64 assetId, address buyer, uint8 product) private view {
+        if (product & Products.RESERVATION != 0 && !registry.isProductPrequalified(assetId, buyer, Products.CAPACITY)) {
+            revert SettlementNotProductPrequalified(assetId, buyer, Products.CAPACITY);
+        }
+        if (product & Products.ACTIVATION != 0 && !registry.isProductPrequalified(assetId, buyer, Products.ENERGY)) {
+            revert SettlementNotProductPrequalified(assetId, buyer, Products.ENERGY);
+        }
     }
 
     /// @dev Penalty per kWh of shortfall: the round's, or by default the award's activation price.
@@ -302,6 +351,10 @@ contract Settlement is MeterData, Collateral {
         return _activatedWh[assetId][slotStart];
     }
 
+    function isLapsed(bytes32 leaf) external view returns (bool) {
+        return _lapsed[leaf];
+    }
+
     // ---- internals --------------------------------------------------------------------
 
     function _record(bytes32 leaf) private view returns (AwardRecord storage r) {
@@ -316,7 +369,7 @@ contract Settlement is MeterData, Collateral {
         if (r.phase != expected) revert SettlementWrongPhase(leaf, r.phase);
     }
 
-    function _checkActive(address account) private view {
+    function _checkActive(address account) internal view override {
         if (!registry.isActive(account)) revert SettlementNotActive(account);
     }
 
