@@ -152,6 +152,10 @@ def test_offer_expires_only_after_its_acceptance_deadline(world, offered):
     with reverts("MarketOfferNotExpired", offerId=oid, acceptBefore=offer.accept_before):
         m.expire_offer(world.actors.outsider, oid)
     world.ledger.chain.advance_time(offer.accept_before - world.ledger.chain.now())
+    # and only after its round's confirm deadline (issue 9: no deadline griefing of committed awards)
+    with reverts("MarketOfferStillConfirmable", offerId=oid, confirmDeadline=cfg.confirm_deadline):
+        m.expire_offer(world.actors.outsider, oid)
+    world.ledger.chain.advance_time(cfg.confirm_deadline - world.ledger.chain.now())
     ev = m.expire_offer(world.actors.outsider, oid).event("OfferStatusChanged")
     assert ev["to"] == OfferStatus.EXPIRED
     with reverts("MarketIllegalTransition"):

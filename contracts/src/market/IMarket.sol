@@ -102,6 +102,7 @@ interface IMarket {
     error MarketOfferMismatch(uint64 offerId);
     error MarketIllegalTransition(uint64 offerId, OfferStatus from, OfferStatus to);
     error MarketOfferNotExpired(uint64 offerId, uint64 acceptBefore);
+    error MarketOfferStillConfirmable(uint64 offerId, uint64 confirmDeadline);
     error MarketTooManyVersions(uint64 offerId);
     error MarketUpdateChangesIdentity(uint64 offerId);
 

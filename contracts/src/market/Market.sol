@@ -138,7 +138,8 @@ contract Market is MarketRounds, OfferStore, OfferRules {
         emit OfferRejected(o.roundId, offerId, msg.sender, reason);
     }
 
-    /// @notice Anyone may mark an unawarded offer Expired once its acceptance deadline passed.
+    /// @notice Anyone may mark an unawarded offer Expired once its acceptance deadline and its
+    /// round's confirm deadline passed.
     /// Emits OfferStatusChanged.
     function expireOffer(uint64 offerId, FlexOffer calldata o) external {
         if (_offerHashes[offerId] == bytes32(0)) revert MarketUnknownOffer(offerId);
@@ -146,6 +147,10 @@ contract Market is MarketRounds, OfferStore, OfferRules {
         if (hashOffer(offerId, version, o) != _offerHashes[offerId]) revert MarketOfferMismatch(offerId);
         if (status != OfferStatus.Offered) revert MarketIllegalTransition(offerId, status, OfferStatus.Expired);
         if (block.timestamp < o.acceptBefore) revert MarketOfferNotExpired(offerId, o.acceptBefore);
+        // an award of this round may be confirmed until the round's confirm deadline: expiring the
+        // offer before it would make a committed award unconfirmable (deadline griefing)
+        uint64 confirmUntil = _rounds[o.roundId].config.confirmDeadline;
+        if (block.timestamp < confirmUntil) revert MarketOfferStillConfirmable(offerId, confirmUntil);
         _setStatus(offerId, status, OfferStatus.Expired);
     }
 
