@@ -35,6 +35,10 @@ class OfferInvalid(LedgerError, ValueError):
     Also a ValueError so pydantic validators may raise it."""
 
 
+class UnknownRound(LedgerError):
+    """Raised when a round number names no round the ledger has opened."""
+
+
 class RoundStateMismatch(LedgerError):
     """Raised when a round's events do not hash to what the contract recorded."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from eth_utils import keccak
 
 from domain.enums import OfferStatus, RequestStatus
-from ledger.errors import LedgerError, RoundStateMismatch
+from ledger.errors import RoundStateMismatch, UnknownRound
 from ledger.events import EventIndex
 from ledger.messages.flex_offer import FlexOffer, offer_hash
 from ledger.messages.flex_request import FlexRequest, RoundConfig
@@ -69,7 +69,7 @@ class RoundState:
 def rebuild_round(index: EventIndex, round_id: int) -> RoundState:
     opened = index.last("RoundOpened", roundId=round_id)
     if opened is None:
-        raise LedgerError(f"round {round_id} has no RoundOpened event in the index")
+        raise UnknownRound(f"round {round_id} has no RoundOpened event in the index")
     state = RoundState(round_id, RoundConfig.from_chain(opened["config"]))
     offer_ids: set[int] = set()
     for ev in index:

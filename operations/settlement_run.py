@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.enums import Phase
-from ledger.errors import ContractRevert, LedgerError
+from ledger.errors import ContractRevert
 from ledger.signer import Signer
 from operations.clearing_run import ClearingRun, run_clearing
+from operations.errors import CommitmentMismatch
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Outcome:
 def committed_run(ledger, round_id: int) -> ClearingRun:
     run = run_clearing(ledger, round_id)
     if ledger.clearing.commitment(round_id).awards_root != run.tree.root:
-        raise LedgerError(f"round {round_id}: recomputed awards do not match the commitment (run `verify`)")
+        raise CommitmentMismatch(f"round {round_id}: recomputed awards do not match the commitment (run `verify`)")
     return run
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 
 from ledger.backends.base import ChainBackend
-from ledger.errors import BackendError
+from ledger.errors import BackendError, NodeUnreachable
 
 
 class RpcChain(ChainBackend):
@@ -20,7 +22,7 @@ class RpcChain(ChainBackend):
         try:
             w3.eth.chain_id
         except Exception as exc:
-            raise BackendError(f"cannot reach JSON-RPC node at {url}: {exc}") from exc
+            raise NodeUnreachable(f"cannot reach JSON-RPC node at {url}: {_reason(exc)}") from exc
         super().__init__(w3)
 
     def revert_data(self, exc: BaseException) -> bytes | None:
@@ -51,3 +53,9 @@ class RpcChain(ChainBackend):
 
     def mine(self) -> None:
         self._rpc("evm_mine", [])
+
+
+def _reason(exc: BaseException) -> str:
+    """The socket-level cause ("Connection refused", "timed out") rather than the HTTP library's story."""
+    m = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(exc))
+    return m.group(1) if m else " ".join(str(exc).split())[:200]

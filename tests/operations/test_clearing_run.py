@@ -61,12 +61,12 @@ def test_re_clearing_in_a_fresh_process_reproduces_the_committed_root(anvil_node
     world = build_world(ledger, make_actors())
     rid, cfg, ids = populate(world)
     manifest = ledger.manifest.save(tmp_path / "manifest.json")
-    out = subprocess.run([sys.executable, "-m", "wallet_cli.main", "clear", str(rid), "--rpc", anvil_node.url,
+    out = subprocess.run([sys.executable, "-m", "operator_cli", "clear", str(rid), "--rpc", anvil_node.url,
                           "--manifest", str(manifest), "--dev-account", "1", "--json"],
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stdout + out.stderr
     committed = json.loads(out.stdout)
-    out = subprocess.run([sys.executable, "-m", "wallet_cli.main", "verify", str(rid), "--rpc", anvil_node.url,
+    out = subprocess.run([sys.executable, "-m", "operator_cli", "verify", str(rid), "--rpc", anvil_node.url,
                           "--manifest", str(manifest), "--json"], capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stdout + out.stderr
     verified = json.loads(out.stdout)

@@ -1,0 +1,49 @@
+"""CLI tests in process: `run_cli` runs the real apps against the module's embedded-chain world.
+
+`attach` (node URL + manifest -> Ledger) is pointed at the world's ledger, since an embedded chain
+has no URL; the commands, the use cases and the contracts below them are the real ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+import operator_cli.main
+import wallet_cli.main
+from cli_common.errors import run_cli
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def all(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture
+def cli(world, monkeypatch, capsys):
+    """cli("flexledger" | "flexwallet", *args) -> Result, against `world`'s ledger."""
+    apps = {"flexledger": operator_cli.main, "flexwallet": wallet_cli.main}
+    for module in apps.values():
+        monkeypatch.setattr(module, "attach", lambda rpc, manifest: world.ledger)
+
+    def run(prog: str, *args: str) -> Result:
+        capsys.readouterr()
+        code = run_cli(apps[prog].app, [str(a) for a in args], prog_name=prog)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+    return run
+
+
+def one_line_error(result: Result) -> str:
+    """The single stderr line of a failed command (and no traceback anywhere)."""
+    assert "Traceback" not in result.all
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    return lines[0]

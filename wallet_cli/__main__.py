@@ -1,0 +1,3 @@
+from wallet_cli.main import main
+
+main()
