@@ -3,7 +3,10 @@
 The manifest (chain id, contract addresses, code hashes, deploy block) is saved as JSON
 and loaded by every other process (gateway, CLI, auditor). Loading checks that the code
 at each address is the committed artifact's (immutables masked) and that its hash is the
-recorded one, so nobody can point a client at look-alike contracts.
+recorded one, that the immutables (registry, market, clearing house, token, minimum bond) are the
+ones a deployment wired to the manifest's own addresses would hold, and that the set-once wiring
+(escrow, lifecycle managers) points at the manifest's contracts, so nobody can point a client at
+look-alike contracts.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Callable
 
 from eth_utils import keccak, to_checksum_address
 
-from ledger.abi_codec import encode_args, encode_call
+from domain.eip712 import settlement_domain
+
+from ledger.abi_codec import decode_output, encode_args, encode_call
 from ledger.artifacts import artifact, masked_code
 from ledger.backends.base import ChainBackend
 from ledger.errors import ManifestError
@@ -86,6 +91,77 @@ class Manifest:
             art = artifact(name)
             if masked_code(code, art.immutable_ranges) != masked_code(art.deployed_bytecode, art.immutable_ranges):
                 raise ManifestError(f"{name}: code at {rec.address} is not the committed artifact")
+        self._verify_wiring(chain)
+
+    def _verify_wiring(self, chain: ChainBackend) -> None:
+        """The immutables and the links between the contracts are this manifest's: each contract's
+        code equals what its constructor produces with the arguments the deploy plan derives from
+        the manifest's addresses (so a genuine Settlement wired to a hostile ClearingHouse fails),
+        and the set-once wiring (escrow, lifecycle managers) points at the manifest's contracts."""
+        deployed = {name: rec.address for name, rec in self.contracts.items()}
+        admin = _Address(self.admin)
+        for name, make_args in DEPLOY_PLAN:
+            if name not in deployed or not artifact(name).immutable_ranges:
+                continue
+            try:
+                args = make_args(admin, deployed)
+            except KeyError:  # a partial manifest (custom plan): nothing to compare with
+                continue
+            art = artifact(name)
+            initcode = art.bytecode + encode_args(art.constructor()["inputs"], args)
+            # the code this constructor would leave, simulated at the admin's next CREATE address
+            sim_at = get_create_address(self.admin, chain.w3.eth.get_transaction_count(self.admin))
+            expected = bytes(chain.w3.eth.call({"from": self.admin, "data": initcode}))
+            if not _same_immutables(expected, chain.get_code(deployed[name]), art.immutable_ranges, chain.chain_id,
+                                    sim_at, deployed[name]):
+                raise ManifestError(f"{name}: immutables at {deployed[name]} are not wired to this manifest's "
+                                    "contracts (registry, market, clearing house, token, minimum bond)")
+        if not all(n in deployed for n in ("Market", "ClearingHouse", "Settlement")):
+            return
+        if _call(chain, "ClearingHouse", deployed["ClearingHouse"], "escrow") != deployed["Settlement"]:
+            raise ManifestError("ClearingHouse: escrow is not the manifest's Settlement")
+        for manager in ("ClearingHouse", "Settlement"):
+            if not _call(chain, "Market", deployed["Market"], "isLifecycleManager", deployed[manager]):
+                raise ManifestError(f"Market: the manifest's {manager} is not a lifecycle manager")
+
+
+class _Address:
+    """The admin as the deploy plan's argument builders see it (only its address is used)."""
+
+    def __init__(self, address: str):
+        self.address = address
+
+
+def _same_immutables(expected: bytes, code: bytes, ranges, chain_id: int, sim_at: str, at: str) -> bool:
+    """Every immutable of `code` equals the simulated deployment's, except the values that depend on
+    the contract's own address (EIP-712's cached address and domain separator), which must be the
+    same functions of the deployed address."""
+    if len(expected) != len(code):
+        return False
+    own = {_word(sim_at): _word(at),
+           settlement_domain(chain_id, sim_at).separator(): settlement_domain(chain_id, at).separator()}
+    for start, length in ranges:
+        want, got = expected[start:start + length], code[start:start + length]
+        if want != got and own.get(want) != got:
+            return False
+    return True
+
+
+def get_create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` makes: keccak(rlp([sender, nonce]))[12:]."""
+    n = nonce.to_bytes((nonce.bit_length() + 7) // 8, "big")
+    item = n if len(n) == 1 and n[0] < 0x80 else bytes([0x80 + len(n)]) + n  # nonce 0 -> 0x80
+    body = bytes([0x94]) + bytes.fromhex(sender[2:]) + item
+    return to_checksum_address(keccak(bytes([0xc0 + len(body)]) + body)[12:])
+
+
+def _word(address: str) -> bytes:
+    return bytes(12) + bytes.fromhex(address[2:])
+
+
+def _call(chain: ChainBackend, name: str, address: str, fn: str, *args):
+    item = artifact(name).function(fn)
+    return decode_output(item, chain.call(address, encode_call(item, args)))
 
 
 # (contract name, constructor arguments from (admin, addresses deployed so far))
