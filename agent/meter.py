@@ -149,11 +149,6 @@ class ModbusMeter:
                 f"(max {allowed:.0f} Wh at {self.map.max_power_w} W)"
             )
 
-    def forget_last(self) -> None:
-        """Drop the plausibility reference (e.g. after the meter was replaced)."""
-        self._last = None
-        self._rejected = []
-
     def write_setpoint(self, watts: int | None) -> None:
         """Write a power setpoint in W, or None to return to the baseline."""
         sp = self.map.setpoint

@@ -61,10 +61,6 @@ class SignedMeasurement(Measurement):
     def domain(self) -> Domain:
         return settlement_domain(self.chain_id, self.verifying_contract)
 
-    def vrs(self) -> tuple[int, bytes, bytes]:
-        """(v, r, s) for contract calls that take them separately."""
-        return self.signature[64], self.signature[:32], self.signature[32:64]
-
 
 def sign_measurement(m: Measurement, domain: Domain, private_key: bytes | str) -> SignedMeasurement:
     """Sign a Measurement with the device key."""

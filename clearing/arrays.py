@@ -46,6 +46,20 @@ def _as_dict(rec: Any) -> Mapping[str, Any]:
     return rec.model_dump() if hasattr(rec, "model_dump") else rec
 
 
+def _int_columns(recs: Sequence[dict], names: Sequence[str], what: str) -> dict[str, np.ndarray]:
+    """One int64 column per name; InvalidRoundInput names the record and field that is missing or bad."""
+    cols = {}
+    for name in names:
+        try:
+            cols[name] = np.array([_int(r[name]) for r in recs], dtype=np.int64)
+        except KeyError:
+            i = next(i for i, r in enumerate(recs) if name not in r)
+            raise InvalidRoundInput(f"{what}[{i}].{name}: missing") from None
+        except (OverflowError, ValueError, TypeError) as exc:
+            raise InvalidRoundInput(f"{what}.{name}: {exc}") from None
+    return cols
+
+
 def _pad(rows: list[Sequence[int]], what: str, field: str, dtype=np.int64) -> np.ndarray:
     width = max((len(r) for r in rows), default=1) or 1
     out = np.zeros((len(rows), width), dtype=np.int64)
@@ -155,16 +169,8 @@ class OfferArrays:
     @classmethod
     def from_records(cls, records: Sequence[Any]) -> "OfferArrays":
         recs = [_as_dict(r) for r in records]
-        cols: dict[str, Any] = {}
         scalar = [f.name for f in fields(cls) if f.name not in cls.SLICE_FIELDS + ("offer_hash", "n_slices")]
-        for name in scalar:
-            try:
-                cols[name] = np.array([_int(r[name]) for r in recs], dtype=np.int64)
-            except KeyError:
-                i = next(i for i, r in enumerate(recs) if name not in r)
-                raise InvalidRoundInput(f"offers[{i}].{name}: missing") from None
-            except (OverflowError, ValueError, TypeError) as exc:
-                raise InvalidRoundInput(f"offers.{name}: {exc}") from None
+        cols: dict[str, Any] = _int_columns(recs, scalar, "offers")
         cols["offer_hash"] = np.array(
             [list(_hash32(r.get("offer_hash", b""), i)) for i, r in enumerate(recs)], dtype=np.uint8
         ).reshape(len(recs), 32)
@@ -214,15 +220,8 @@ class RequestArrays:
     @classmethod
     def from_records(cls, records: Sequence[Any]) -> "RequestArrays":
         recs = [_as_dict(r) for r in records]
-        cols: dict[str, Any] = {}
-        for name in ("request_id", "zone_id", "direction", "first_slot", "max_price"):
-            try:
-                cols[name] = np.array([_int(r[name]) for r in recs], dtype=np.int64)
-            except KeyError:
-                i = next(i for i, r in enumerate(recs) if name not in r)
-                raise InvalidRoundInput(f"requests[{i}].{name}: missing") from None
-            except (OverflowError, ValueError, TypeError) as exc:
-                raise InvalidRoundInput(f"requests.{name}: {exc}") from None
+        cols: dict[str, Any] = _int_columns(recs, ("request_id", "zone_id", "direction", "first_slot", "max_price"),
+                                            "requests")
         cols["buyer"] = tuple(str(r.get("buyer", "")) for r in recs)
         cols["length"] = np.array([len(r["power_w"]) for r in recs], dtype=np.int64)
         cols["power_w"] = _pad([r["power_w"] for r in recs], "requests", "power_w")

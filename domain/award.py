@@ -88,9 +88,6 @@ class AwardTree:
             raise KeyError("empty award tree")
         return self.tree.proof(award.leaf)
 
-    def for_offer(self, offer_id: int) -> list[Award]:
-        return [a for a in self.awards if a.offer_id == offer_id]
-
     def total_cost(self, slot_len: int) -> int:
         return sum(a.value(slot_len) for a in self.awards)
 

@@ -25,10 +25,6 @@ def dev_account(index: int) -> LocalAccount:
     return Account.from_mnemonic(DEV_MNEMONIC, account_path=HD_PATH.format(index))
 
 
-def dev_accounts(n: int = 10) -> list[LocalAccount]:
-    return [dev_account(i) for i in range(n)]
-
-
 def new_account() -> LocalAccount:
     """A fresh random key (for device signers and throw-away participants)."""
     return Account.create()

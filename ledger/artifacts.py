@@ -73,10 +73,6 @@ class Artifact:
     source_hash: str
     functions: dict[str, dict] = field(default_factory=dict, compare=False)
 
-    @property
-    def deployable(self) -> bool:
-        return len(self.bytecode) > 0
-
     def function(self, name: str) -> dict:
         try:
             return self.functions[name]

@@ -21,7 +21,6 @@ INT64 = (1 << 63) - 1
 HEADER = [("asset_id", 8, False), ("earliest_start", 8, False), ("latest_start", 8, False),
           ("total_min_wh", 8, True), ("total_max_wh", 8, True), ("reservation_price", 8, False),
           ("activation_price", 8, False), ("accept_before", 8, False), ("assign_before", 8, False)]
-HEADER_LEN = sum(w for _, w, _ in HEADER)
 
 
 class Slice(BaseModel):
@@ -138,10 +137,6 @@ class FlexOffer(BaseModel):
         fields["slices"] = tuple(Slice(min_wh=flat[i], max_wh=flat[i + 1], baseline_wh=flat[i + 2])
                                  for i in range(0, len(flat), 3))
         return cls(**fields)
-
-    @property
-    def total_flex_range(self) -> tuple[int, int]:
-        return sum(s.min_wh for s in self.slices), sum(s.max_wh for s in self.slices)
 
 
 def offer_hash(offer_id: int, version: int, round_id: int, packed: bytes) -> bytes:

@@ -1,32 +1,15 @@
-"""USEF/UFTP names for FlexLedger's market messages, where they map one to one.
+"""The USEF/UFTP view of a flex-offer, for the API and exports.
 
-FlexLedger keeps its own field names on-chain; these helpers give the UFTP view used in the
-API and exports. Unmapped UFTP concepts (ISP duration in ISO-8601, congestion point EAN) are
-carried as FlexLedger's slot length and zone code.
+FlexLedger keeps its own field names on-chain; this maps an offer to UFTP's names. Unmapped UFTP
+concepts (ISP duration in ISO-8601) are carried as FlexLedger's slot length.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from domain.enums import Direction
 from ledger.messages.flex_offer import FlexOffer
-from ledger.messages.flex_request import FlexRequest, RoundConfig
-
-MESSAGE_NAMES = {
-    "FlexRequest": "FlexRequest",     # a buyer's need (RequestPosted)
-    "FlexOffer": "FlexOffer",         # a seller's offer (OfferSubmitted)
-    "FlexOrder": "Award",             # an accepted offer (award leaf, confirmed on-chain)
-    "FlexSettlement": "Settlement",   # payment for delivered flexibility
-}
-
-
-def flex_request_to_uftp(req: FlexRequest, config: RoundConfig, *, request_id: int, zone_code: str) -> dict[str, Any]:
-    isps = [{"Start": req.first_slot + i + 1, "Duration": 1, "Power": p * req.direction.sign,
-             "Disposition": "Requested"} for i, p in enumerate(req.power_w)]
-    return {"MessageType": "FlexRequest", "FlexRequestMessageID": str(request_id), "CongestionPoint": zone_code,
-            "ISP-Duration": f"PT{config.slot_len // 60}M", "Period": config.delivery_start, "ISPs": isps,
-            "Direction": Direction(req.direction).name, "MaxPrice": req.max_price}
+from ledger.messages.flex_request import RoundConfig
 
 
 def flex_offer_to_uftp(offer: FlexOffer, config: RoundConfig, *, offer_id: int) -> dict[str, Any]:

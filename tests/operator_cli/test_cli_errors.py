@@ -184,24 +184,24 @@ def test_offer_that_breaks_an_asset_limit_exits_1(world, cli, tmp_path):
     assert r.code == 1 and "offer refused: " in one_line_error(r) and "exceeds the asset's UP limit" in r.err
 
 
-def test_offer_submitted_with_a_wrong_keystore_password_exits_2(world, cli, tmp_path):
+def offer_with_keystore(world, tmp_path, password_in_file: str) -> tuple[Path, Path, Path]:
+    """An offer file, the FSP's keystore (password "right") and a password file holding `password_in_file`."""
     rid, cfg = open_round(world)
-    f = tmp_path / "offer.json"
+    f, ks, pw = tmp_path / "offer.json", tmp_path / "fsp.json", tmp_path / "pw"
     f.write_text(make_offer(rid, cfg, world.asset).model_dump_json())
-    ks, pw = tmp_path / "fsp.json", tmp_path / "pw"
     create_keystore(ks, "right", private_key=world.actors.fsp.key, kdf="pbkdf2", iterations=2)
-    pw.write_text("wrong\n")
+    pw.write_text(password_in_file + "\n")
+    return f, ks, pw
+
+
+def test_offer_submitted_with_a_wrong_keystore_password_exits_2(world, cli, tmp_path):
+    f, ks, pw = offer_with_keystore(world, tmp_path, "wrong")
     r = cli("flexwallet", "offer", "submit", f, "--keystore", ks, "--password-file", pw)
     assert r.code == 2 and f"keystore: cannot decrypt keystore {ks}" in one_line_error(r)
 
 
 def test_offer_submitted_with_a_keystore_and_password_file_is_recorded(world, cli, tmp_path):
-    rid, cfg = open_round(world)
-    f = tmp_path / "offer.json"
-    f.write_text(make_offer(rid, cfg, world.asset).model_dump_json())
-    ks, pw = tmp_path / "fsp.json", tmp_path / "pw"
-    create_keystore(ks, "right", private_key=world.actors.fsp.key, kdf="pbkdf2", iterations=2)
-    pw.write_text("right\n")
+    f, ks, pw = offer_with_keystore(world, tmp_path, "right")
     r = cli("flexwallet", "offer", "submit", f, "--keystore", ks, "--password-file", pw, "--json")
     assert r.code == 0, r.err
     assert world.ledger.market.offer(json.loads(r.out)["offer_id"])[0].asset_id == world.asset
