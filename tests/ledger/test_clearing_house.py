@@ -65,17 +65,17 @@ def assert_rejected_and_bond_paid(world, result, fault: Fault):
     ev = result.event("RoundRejected")
     assert ev["fault"] == fault and ev["bondSlashed"] == BOND and ev["challenger"] == who
     assert world.ledger.clearing.slashed_funds() == BOND - CHALLENGER_SHARE
-    assert chain.w3.eth.get_balance(world.ledger.clearing.address) == BOND - CHALLENGER_SHARE
+    assert chain.get_balance(world.ledger.clearing.address) == BOND - CHALLENGER_SHARE
 
 
 def challenge(world, c: Cleared, tree: AwardTree, award: Award, offer=None, request=None):
     offer = offer or c.offer
     request = request or (c.dso_request if award.request_id == c.dso_req else c.tso_request)
-    before = world.ledger.chain.w3.eth.get_balance(world.actors.auditor.address)
+    before = world.ledger.chain.get_balance(world.actors.auditor.address)
     res = world.ledger.clearing.challenge(world.actors.auditor, award, tree.proof(award), offer, request)
     fees = sum(r.receipt["gasUsed"] * r.receipt["effectiveGasPrice"]
                for r in (res, *world.ledger.clearing.last_commit_txs))
-    assert world.ledger.chain.w3.eth.get_balance(world.actors.auditor.address) == before - fees + CHALLENGER_SHARE
+    assert world.ledger.chain.get_balance(world.actors.auditor.address) == before - fees + CHALLENGER_SHARE
     return res
 
 
@@ -90,33 +90,60 @@ def test_operator_commits_with_bond_and_event(world, cleared):
     assert c.offer_acc == world.ledger.market.round(cleared.rid).offer_acc
 
 
-def test_commit_refusals(world, cleared):
+def test_commit_by_a_non_operator_is_refused(world, cleared):
+    cl, a = world.ledger.clearing, world.actors
+    with reverts("ClearingNotOperator", account=a.fsp.address):
+        cl.commit(a.fsp, cleared.rid, AwardTree([good_award(cleared)]), total_cost=1, spec_hash=SPEC)
+
+
+def test_commit_with_a_bond_below_the_minimum_is_refused(world, cleared):
+    cl, a = world.ledger.clearing, world.actors
+    with reverts("ClearingBondTooLow", sent=1, required=BOND):
+        cl.commit(a.operator, cleared.rid, AwardTree([good_award(cleared)]), total_cost=1, spec_hash=SPEC, bond=1)
+
+
+def test_commit_over_other_offers_than_the_rounds_is_refused(world, cleared):
+    cl, a = world.ledger.clearing, world.actors
+    with reverts("ClearingAccumulatorMismatch", which="offers"):
+        cl.commit(a.operator, cleared.rid, AwardTree([good_award(cleared)]), total_cost=1, spec_hash=SPEC,
+                  offer_acc=b"\1" * 32)
+
+
+def test_commit_over_other_requests_than_the_rounds_is_refused(world, cleared):
+    cl, a = world.ledger.clearing, world.actors
+    with reverts("ClearingAccumulatorMismatch", which="requests"):
+        cl.commit(a.operator, cleared.rid, AwardTree([good_award(cleared)]), total_cost=1, spec_hash=SPEC,
+                  request_acc=b"\1" * 32)
+
+
+def test_commit_for_an_unknown_round_is_refused(world, cleared):
     cl, a = world.ledger.clearing, world.actors
     tree = AwardTree([good_award(cleared)])
-    with reverts("ClearingNotOperator", account=a.fsp.address):
-        cl.commit(a.fsp, cleared.rid, tree, total_cost=1, spec_hash=SPEC)
-    with reverts("ClearingBondTooLow", sent=1, required=BOND):
-        cl.commit(a.operator, cleared.rid, tree, total_cost=1, spec_hash=SPEC, bond=1)
-    with reverts("ClearingAccumulatorMismatch", which="offers"):
-        cl.commit(a.operator, cleared.rid, tree, total_cost=1, spec_hash=SPEC, offer_acc=b"\1" * 32)
-    with reverts("ClearingAccumulatorMismatch", which="requests"):
-        cl.commit(a.operator, cleared.rid, tree, total_cost=1, spec_hash=SPEC, request_acc=b"\1" * 32)
     with reverts("ClearingUnknownRound", roundId=77):
         cl.c.transact("commit", 77, b"\0" * 32, b"\0" * 32, tree.root, 1, 1, SPEC, sender=a.operator, value=BOND)
+
+
+def test_a_second_commit_of_a_pending_round_is_refused(world, cleared):
+    cl, a = world.ledger.clearing, world.actors
+    tree = AwardTree([good_award(cleared)])
     cl.commit(a.operator, cleared.rid, tree, total_cost=1, spec_hash=SPEC)
     with reverts("ClearingAlreadyCommitted", roundId=cleared.rid):
         cl.commit(a.operator, cleared.rid, tree, total_cost=1, spec_hash=SPEC)
 
 
-def test_commit_before_gate_closure_or_after_deadline_is_refused(world):
+def test_commit_before_gate_closure_is_refused(world):
     rid, cfg = open_round(world)
-    cl, a = world.ledger.clearing, world.actors
     tree = AwardTree([Award(rid, 1, 1, 0, (1,), (1,), 0, 0)])
     with reverts("ClearingGateOpen", roundId=rid, gateClosure=cfg.gate_closure):
-        cl.commit(a.operator, rid, tree, total_cost=0, spec_hash=SPEC)
+        world.ledger.clearing.commit(world.actors.operator, rid, tree, total_cost=0, spec_hash=SPEC)
+
+
+def test_commit_after_the_clearing_deadline_is_refused(world):
+    rid, cfg = open_round(world)
+    tree = AwardTree([Award(rid, 1, 1, 0, (1,), (1,), 0, 0)])
     world.ledger.chain.advance_time(cfg.clearing_deadline - world.ledger.chain.now())
     with reverts("ClearingDeadlinePassed", roundId=rid, deadline=cfg.clearing_deadline):
-        cl.commit(a.operator, rid, tree, total_cost=0, spec_hash=SPEC)
+        world.ledger.clearing.commit(world.actors.operator, rid, tree, total_cost=0, spec_hash=SPEC)
 
 
 # ---- fraud proofs: one per rule -----------------------------------------------------------
@@ -233,8 +260,6 @@ def test_a_correct_split_between_dso_and_tso_cannot_be_challenged(world, cleared
     tree = commit(world, [a1, a2])
     with reverts("ClearingNoFault"):
         world.ledger.clearing.challenge_pair(world.actors.auditor, a1, tree.proof(a1), a2, tree.proof(a2))
-    with reverts("ClearingNotAPair"):
-        world.ledger.clearing.challenge_pair(world.actors.auditor, a1, tree.proof(a1), a1, tree.proof(a1))
     for award in (a1, a2):
         with reverts("ClearingNoFault"):
             world.ledger.clearing.challenge(world.actors.auditor, award, tree.proof(award), cleared.offer,
@@ -242,26 +267,44 @@ def test_a_correct_split_between_dso_and_tso_cannot_be_challenged(world, cleared
                                             else cleared.tso_request)
 
 
-def test_challenge_with_a_forged_proof_or_after_the_window_is_refused(world, cleared):
+def test_a_pair_challenge_naming_one_award_twice_is_refused(world, cleared):
+    a1 = good_award(cleared, portion=(250,) * 4)
+    tree = commit(world, [a1, good_award(cleared, request_id=cleared.tso_req, portion=(200,) * 4)])
+    with reverts("ClearingNotAPair"):
+        world.ledger.clearing.challenge_pair(world.actors.auditor, a1, tree.proof(a1), a1, tree.proof(a1))
+
+
+def test_challenge_with_a_forged_proof_is_refused(world, cleared):
     good = good_award(cleared)
-    other = good_award(cleared, portion=(100,) * 4, request_id=cleared.tso_req)
-    tree = commit(world, [good, other])
+    tree = commit(world, [good, good_award(cleared, portion=(100,) * 4, request_id=cleared.tso_req)])
     forged = good_award(cleared, start_slot=3)
     with reverts("ClearingInvalidProof", roundId=cleared.rid):
         world.ledger.clearing.challenge(world.actors.auditor, forged, tree.proof(good), cleared.offer,
                                         cleared.dso_request)
+
+
+def test_challenge_after_the_window_is_refused(world, cleared):
+    good = good_award(cleared)
+    tree = commit(world, [good, good_award(cleared, portion=(100,) * 4, request_id=cleared.tso_req)])
     world.ledger.chain.advance_time(cleared.cfg.challenge_window)
     with reverts("ClearingNotChallengeable", roundId=cleared.rid):
         world.ledger.clearing.challenge(world.actors.auditor, good, tree.proof(good), cleared.offer,
                                         cleared.dso_request)
 
 
-def test_challenge_that_misstates_the_offer_or_request_is_refused_by_name(world, cleared):
+def test_challenge_that_misstates_the_offer_is_refused_by_name(world, cleared):
     good = good_award(cleared)
     tree = commit(world, [good])
     cl, who = world.ledger.clearing, world.actors.auditor
     with reverts("ClearingOfferMismatch", offerId=cleared.offer_id):
         cl.challenge(who, good, tree.proof(good), cleared.extra, cleared.dso_request)
+    assert cl.commitment(cleared.rid).status == CommitmentStatus.PENDING
+
+
+def test_challenge_that_misstates_the_request_is_refused_by_name(world, cleared):
+    good = good_award(cleared)
+    tree = commit(world, [good])
+    cl, who = world.ledger.clearing, world.actors.auditor
     with reverts("ClearingRequestMismatch", requestId=cleared.dso_req):
         cl.challenge(who, good, tree.proof(good), cleared.offer, cleared.tso_request)
     assert cl.commitment(cleared.rid).status == CommitmentStatus.PENDING
@@ -288,24 +331,42 @@ def test_auditors_attest_or_dispute_the_root(world, cleared):
         cl.attest(a.fsp, cleared.rid, tree.root)
 
 
-def test_fsp_confirms_award_only_after_the_window(world, cleared):
+def test_fsp_confirming_before_the_window_closes_is_refused(world, cleared):
+    award = good_award(cleared)
+    tree = commit(world, [award])
+    with reverts("ClearingNotFinal", roundId=cleared.rid):
+        world.ledger.clearing.confirm_award(world.actors.fsp, award, tree.proof(award), cleared.offer)
+
+
+def test_confirming_another_fsps_award_is_refused(world, cleared):
+    award = good_award(cleared)
+    tree = commit(world, [award])
+    world.ledger.chain.advance_time(cleared.cfg.challenge_window)
+    with reverts("ClearingNotAssetOwner", account=world.actors.fsp2.address):
+        world.ledger.clearing.confirm_award(world.actors.fsp2, award, tree.proof(award), cleared.offer)
+
+
+def test_confirming_an_award_twice_is_refused(world, cleared):
+    award = good_award(cleared)
+    tree = commit(world, [award])
+    world.ledger.chain.advance_time(cleared.cfg.challenge_window)
+    world.ledger.clearing.confirm_award(world.actors.fsp, award, tree.proof(award), cleared.offer)
+    with reverts("ClearingAlreadyConfirmed"):
+        world.ledger.clearing.confirm_award(world.actors.fsp, award, tree.proof(award), cleared.offer)
+
+
+def test_fsp_confirms_award_after_the_window_and_the_bond_returns(world, cleared):
     award = good_award(cleared)
     tree = commit(world, [award, good_award(cleared, request_id=cleared.tso_req, portion=(0,) * 4)])
     cl, a = world.ledger.clearing, world.actors
-    with reverts("ClearingNotFinal", roundId=cleared.rid):
-        cl.confirm_award(a.fsp, award, tree.proof(award), cleared.offer)
     world.ledger.chain.advance_time(cleared.cfg.challenge_window)
     assert cl.is_final(cleared.rid)
-    with reverts("ClearingNotAssetOwner", account=a.fsp2.address):
-        cl.confirm_award(a.fsp2, award, tree.proof(award), cleared.offer)
     res = cl.confirm_award(a.fsp, award, tree.proof(award), cleared.offer)
     assert res.event("AwardConfirmed")["leaf"] == award.leaf and cl.is_confirmed(award)
     assert world.ledger.market.offer_status(cleared.offer_id) == OfferStatus.AWARDED
-    with reverts("ClearingAlreadyConfirmed"):
-        cl.confirm_award(a.fsp, award, tree.proof(award), cleared.offer)
     second = tree.awards[1]
     cl.confirm_award(a.fsp, second, tree.proof(second), cleared.offer)  # the offer's other award
-    before = world.ledger.chain.w3.eth.get_balance(a.operator.address)
+    before = world.ledger.chain.get_balance(a.operator.address)
     res = cl.release_bond(a.auditor, cleared.rid)
     assert res.event("BondReturned")["bond"] == BOND
-    assert world.ledger.chain.w3.eth.get_balance(a.operator.address) == before + BOND
+    assert world.ledger.chain.get_balance(a.operator.address) == before + BOND

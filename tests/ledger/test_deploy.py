@@ -36,20 +36,28 @@ def test_manifest_pointing_at_other_code_is_refused(tmp_path):
         manifest.verify(chain)
 
 
-def test_manifest_with_wrong_code_hash_or_chain_is_refused():
+def test_manifest_for_another_chain_is_refused():
     chain = EmbeddedChain()
     manifest = deploy(chain, dev_account(0))
     wrong_chain = Manifest.from_json(manifest.to_json().replace(str(manifest.chain_id), "1", 1))
     with pytest.raises(ManifestError, match="manifest is for chain 1"):
         wrong_chain.verify(chain)
+
+
+def test_manifest_with_a_wrong_code_hash_is_refused():
+    chain = EmbeddedChain()
+    manifest = deploy(chain, dev_account(0))
     manifest.contracts["Registry"].code_hash = "0x" + "00" * 32
     with pytest.raises(ManifestError, match="code hash"):
         manifest.verify(chain)
 
 
-def test_malformed_manifest_is_refused():
+def test_manifest_missing_fields_is_refused_as_malformed():
     with pytest.raises(ManifestError, match="malformed"):
         Manifest.from_json('{"version": 1, "chain_id": 5}')
+
+
+def test_manifest_of_an_unknown_version_is_refused():
     with pytest.raises(ManifestError, match="version"):
         Manifest.from_json(json.dumps({"version": 9}))
 
