@@ -64,8 +64,8 @@ contract Settlement is MeterData, Collateral {
         (address buyer, uint8 product) = market.requestParty(a.requestId);
         _checkProductPrequalified(assetId, buyer, product);
         uint256 energy = _absSum(a.portion);
+        uint256 value = AwardValue.value(_reservationPrice(a, product), _activationPrice(a, product), slotLen, energy);
         uint256 reservation = AwardValue.value(_reservationPrice(a, product), 0, slotLen, energy);
-        uint256 value = reservation + AwardValue.value(0, _activationPrice(a, product), slotLen, energy);
         AwardRecord storage r = _awards[leaf];
         (r.buyer, r.fsp, r.roundId, r.offerId, r.assetId) = (buyer, fsp, a.roundId, a.offerId, assetId);
         (r.reservationValue, r.activationValue, r.phase, r.product) = (uint128(reservation),
