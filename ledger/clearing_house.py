@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_bytes
 
 from domain.enums import CommitmentStatus
@@ -12,6 +11,7 @@ from ledger.client import ContractClient, TxResult
 from domain.award import Award, AwardTree
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest
+from ledger.signer import Signer
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class ClearingHouseClient:
     def min_bond(self) -> int:
         return self.c.call("minBond")
 
-    def commit(self, operator: LocalAccount, round_id: int, tree: AwardTree, *, total_cost: int, spec_hash: bytes,
+    def commit(self, operator: Signer, round_id: int, tree: AwardTree, *, total_cost: int, spec_hash: bytes,
                offer_acc: bytes | None = None, request_acc: bytes | None = None, bond: int | None = None,
                award_count: int | None = None, publish: bool = True) -> TxResult:
         """Commit the tree's root and, unless `publish` is False, publish every award after it
@@ -67,7 +67,7 @@ class ClearingHouseClient:
             self.publish(operator, tree)
         return res
 
-    def publish(self, sender: LocalAccount, tree: AwardTree, awards: list[Award] | None = None,
+    def publish(self, sender: Signer, tree: AwardTree, awards: list[Award] | None = None,
                 batch: int = PUBLISH_BATCH) -> list[TxResult]:
         """Publish `awards` (default: all of the tree) with their proofs, `batch` per transaction."""
         awards = list(tree.awards if awards is None else awards)
@@ -102,7 +102,7 @@ class ClearingHouseClient:
 
     # ---- challenges: commit (bound to the sender), then reveal in a later block ----------
 
-    def commit_challenge(self, who: LocalAccount, fn: str, *args) -> bytes:
+    def commit_challenge(self, who: Signer, fn: str, *args) -> bytes:
         """Send the commitment for the challenge call `fn(*args)` from `who`; returns its hash."""
         h = keccak(to_bytes(hexstr=who.address) + self.c.encode(fn, *args))
         res = self.c.transact("commitChallenge", h, sender=who)
@@ -117,21 +117,21 @@ class ClearingHouseClient:
             chain.mine()
         except Exception:  # a real network: blocks come on their own
             import time
-            while chain.w3.eth.block_number <= after:
+            while chain.block_number() <= after:
                 time.sleep(0.5)
 
-    def _challenge(self, who: LocalAccount, fn: str, *args) -> TxResult:
+    def _challenge(self, who: Signer, fn: str, *args) -> TxResult:
         h = keccak(to_bytes(hexstr=who.address) + self.c.encode(fn, *args))
         commit = self.c.transact("commitChallenge", h, sender=who)
         self._next_block(int(commit.receipt["blockNumber"]))
         self.last_commit_txs = [commit]
         return self.c.transact(fn, *args, sender=who)
 
-    def challenge(self, who: LocalAccount, award: Award, proof: list[bytes], offer: FlexOffer,
+    def challenge(self, who: Signer, award: Award, proof: list[bytes], offer: FlexOffer,
                   request: FlexRequest) -> TxResult:
         return self._challenge(who, "challenge", award.to_chain(), proof, offer.to_chain(), request.to_chain())
 
-    def challenge_pair(self, who: LocalAccount, a: Award, proof_a: list[bytes], b: Award,
+    def challenge_pair(self, who: Signer, a: Award, proof_a: list[bytes], b: Award,
                        proof_b: list[bytes]) -> TxResult:
         return self._challenge(who, "challengePair", a.to_chain(), proof_a, b.to_chain(), proof_b)
 
@@ -140,38 +140,38 @@ class ClearingHouseClient:
         awards = sorted(awards, key=lambda a: a.leaf)
         return [a.to_chain() for a in awards], [tree.proof(a) for a in awards]
 
-    def challenge_request(self, who: LocalAccount, tree: AwardTree, awards: list[Award],
+    def challenge_request(self, who: Signer, tree: AwardTree, awards: list[Award],
                           request: FlexRequest) -> TxResult:
         """Prove that `awards` (of one request) together exceed its need in a slot."""
         chain_awards, proofs = self._by_leaf(tree, awards)
         return self._challenge(who, "challengeRequest", chain_awards, proofs, request.to_chain())
 
-    def challenge_offer(self, who: LocalAccount, tree: AwardTree, awards: list[Award]) -> TxResult:
+    def challenge_offer(self, who: Signer, tree: AwardTree, awards: list[Award]) -> TxResult:
         """Prove that `awards` (of one offer) disagree or together exceed its schedule."""
         chain_awards, proofs = self._by_leaf(tree, awards)
         return self._challenge(who, "challengeOffer", chain_awards, proofs)
 
-    def challenge_asset(self, who: LocalAccount, tree: AwardTree, awards: list[Award],
+    def challenge_asset(self, who: Signer, tree: AwardTree, awards: list[Award],
                         offers: dict[int, FlexOffer]) -> TxResult:
         """Prove that one asset's offers (one award each) together exceed its power in a slot."""
         awards = sorted(awards, key=lambda a: a.offer_id)
         return self._challenge(who, "challengeAsset", [a.to_chain() for a in awards], [tree.proof(a) for a in awards],
                                [offers[a.offer_id].to_chain() for a in awards])
 
-    def challenge_publication(self, who: LocalAccount, round_id: int) -> TxResult:
+    def challenge_publication(self, who: Signer, round_id: int) -> TxResult:
         """Prove the published awards wrong against the commitment (count, cost, or missing)."""
         return self._challenge(who, "challengePublication", round_id)
 
     def slashed_funds(self) -> int:
         return self.c.call("slashedFunds")
 
-    def attest(self, auditor: LocalAccount, round_id: int, recomputed_root: bytes) -> TxResult:
+    def attest(self, auditor: Signer, round_id: int, recomputed_root: bytes) -> TxResult:
         return self.c.transact("attest", round_id, recomputed_root, sender=auditor)
 
-    def confirm_award(self, fsp: LocalAccount, award: Award, proof: list[bytes], offer: FlexOffer) -> TxResult:
+    def confirm_award(self, fsp: Signer, award: Award, proof: list[bytes], offer: FlexOffer) -> TxResult:
         return self.c.transact("confirmAward", award.to_chain(), proof, offer.to_chain(), sender=fsp)
 
-    def release_bond(self, who: LocalAccount, round_id: int) -> TxResult:
+    def release_bond(self, who: Signer, round_id: int) -> TxResult:
         return self.c.transact("releaseBond", round_id, sender=who)
 
     def is_confirmed(self, award: Award) -> bool:

@@ -110,8 +110,8 @@ class Manifest:
             art = artifact(name)
             initcode = art.bytecode + encode_args(art.constructor()["inputs"], args)
             # the code this constructor would leave, simulated at the admin's next CREATE address
-            sim_at = get_create_address(self.admin, chain.w3.eth.get_transaction_count(self.admin))
-            expected = bytes(chain.w3.eth.call({"from": self.admin, "data": initcode}))
+            sim_at = get_create_address(self.admin, chain.transaction_count(self.admin))
+            expected = chain.call(None, initcode, sender=self.admin)
             if not _same_immutables(expected, chain.get_code(deployed[name]), art.immutable_ranges, chain.chain_id,
                                     sim_at, deployed[name]):
                 raise ManifestError(f"{name}: immutables at {deployed[name]} are not wired to this manifest's "

@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 
 from clearing import CanonicalResult, RoundInput, clear
 from domain.award import AwardTree
 from domain.enums import PricingMode
 from ledger.client import TxResult
 from ledger.round_state import RoundState, rebuild_round, verify_round
+from ledger.signer import Signer
 
 
 @dataclass
@@ -78,7 +78,7 @@ def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None,
     return ClearingRun(state, result, AwardTree(result.awards), opts, skipped)
 
 
-def commit_run(ledger, operator: LocalAccount, run: ClearingRun, bond: int | None = None) -> TxResult:
+def commit_run(ledger, operator: Signer, run: ClearingRun, bond: int | None = None) -> TxResult:
     return ledger.clearing.commit(operator, run.state.round_id, run.tree, total_cost=run.total_cost,
                                   spec_hash=run.result.spec_hash(), offer_acc=run.state.offer_acc,
                                   request_acc=run.state.request_acc, bond=bond)

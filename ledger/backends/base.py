@@ -79,10 +79,13 @@ class ChainBackend(ABC):
         except Exception as exc:  # web3's TimeExhausted and transport errors
             raise BackendError(f"no receipt for 0x{bytes(tx_hash).hex()}: {exc}") from exc
 
-    def call(self, to: str, data: bytes, *, sender: str | None = None,
+    def call(self, to: str | None, data: bytes, *, sender: str | None = None,
              block: int | str = "latest", gas: int | None = None, value: int = 0) -> bytes:
-        """eth_call; raises the backend's own exception on revert (see revert_data())."""
-        tx: dict[str, Any] = {"to": to, "data": data, "gas": gas or DEFAULT_GAS, "value": value}
+        """eth_call (with `to` None: simulate a CREATE of `data`, returning the runtime code);
+        raises the backend's own exception on revert (see revert_data())."""
+        tx: dict[str, Any] = {"data": data, "gas": gas or DEFAULT_GAS, "value": value}
+        if to is not None:
+            tx["to"] = to
         sender = sender or self.default_caller
         if sender:
             tx["from"] = sender
@@ -121,6 +124,10 @@ class ChainBackend(ABC):
 
     def block_number(self) -> int:
         return int(self.w3.eth.block_number)
+
+    def transaction_count(self, address: str, block: int | str = "latest") -> int:
+        """The number of transactions `address` has sent (its next nonce at `block`)."""
+        return int(self.w3.eth.get_transaction_count(Web3.to_checksum_address(address), block))
 
     def get_balance(self, address: str, block: int | str = "latest") -> int:
         """The ether (wei) balance of `address`."""

@@ -78,9 +78,9 @@ def test_a_friend_of_the_operator_recovers_only_a_quarter_of_the_bond(world):
     # the treasury share goes where ADMIN says
     with reverts("ClearingNotAdmin", account=a.operator.address):
         cl.c.transact("withdrawSlashed", a.operator.address, sender=a.operator)
-    before = world.ledger.chain.w3.eth.get_balance(a.dso2.address)
+    before = world.ledger.chain.get_balance(a.dso2.address)
     cl.c.transact("withdrawSlashed", a.dso2.address, sender=a.admin)
-    assert world.ledger.chain.w3.eth.get_balance(a.dso2.address) == before + BOND - CHALLENGER_SHARE
+    assert world.ledger.chain.get_balance(a.dso2.address) == before + BOND - CHALLENGER_SHARE
     assert cl.slashed_funds() == 0
 
 
