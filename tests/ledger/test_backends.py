@@ -94,3 +94,15 @@ def test_connect_chooses_backend_by_url():
     assert isinstance(connect(None), EmbeddedChain)
     with pytest.raises(BackendError, match="cannot reach"):
         connect("http://127.0.0.1:9")
+
+
+def test_only_the_backends_reach_web3_through_chain_w3():
+    """Contract clients, use cases, front ends and tests go through ChainBackend's methods."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    dirs = ("domain", "ledger", "clearing", "agent", "operations", "cli_common", "operator_cli", "wallet_cli", "tests")
+    leaks = [f"{p.relative_to(root)}:{n}" for d in dirs for p in sorted((root / d).rglob("*.py"))
+             if "backends" not in p.parts and p != Path(__file__).resolve()
+             for n, line in enumerate(p.read_text().splitlines(), 1) if ".w3." in line or ".w3)" in line]
+    assert leaks == []
