@@ -124,7 +124,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
     function challengeRequest(Award[] calldata a, bytes32[][] calldata proofs, IMarket.FlexRequest calldata q)
         external
     {
-        uint64 roundId = _proveAll(a, proofs);
+        uint64 roundId = _proveAll(a, proofs, true);
         for (uint256 i = 1; i < a.length; ++i) if (a[i].requestId != a[0].requestId) revert ClearingNotSameRequest(i);
         if (_requestFault(a[0], q) != Fault.None) revert ClearingRequestMismatch(a[0].requestId);
         if (!FraudProofs.aboveNeed(a, q, market.round(roundId).config.slotLen)) revert ClearingNoFault(roundId);
@@ -134,7 +134,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
     /// @notice Prove that the awards of one offer (any number) disagree or together exceed its schedule.
     /// Requirements: as for `challenge`; distinct leaves (ordered by leaf hash) of one offer.
     function challengeOffer(Award[] calldata a, bytes32[][] calldata proofs) external {
-        uint64 roundId = _proveAll(a, proofs);
+        uint64 roundId = _proveAll(a, proofs, true);
         for (uint256 i = 1; i < a.length; ++i) if (a[i].offerId != a[0].offerId) revert ClearingNotAPair(a[0].offerId, a[i].offerId);
         Fault f = FraudProofs.offerFault(a);
         if (f == Fault.None) revert ClearingNoFault(roundId);
@@ -145,7 +145,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
     /// (Fault.AssetOverCommitted): one award per offer, offers in increasing id, `o[i]` the stored
     /// offer of `a[i]`, all of one asset; the power is the asset's as of gate closure.
     function challengeAsset(Award[] calldata a, bytes32[][] calldata proofs, IMarket.FlexOffer[] calldata o) external {
-        uint64 roundId = _proveAll(a, proofs);
+        uint64 roundId = _proveAll(a, proofs, false); // distinct: offers strictly increasing below
         if (o.length != a.length) revert ClearingNotSameAsset(o.length);
         for (uint256 i; i < a.length; ++i) {
             if (i > 0 && (a[i].offerId <= a[i - 1].offerId || o[i].assetId != o[0].assetId)) revert ClearingNotSameAsset(i);
@@ -285,9 +285,9 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
         if (msg.sender == c.operator) revert ClearingOwnRound(roundId, msg.sender);
     }
 
-    /// @dev Check the challenge, prove every leaf against one round's root, leaves strictly increasing
-    /// (so distinct). Returns the round.
-    function _proveAll(Award[] calldata a, bytes32[][] calldata proofs) private returns (uint64 roundId) {
+    /// @dev Check the challenge, prove every leaf against one round's root, and (if `byLeaf`) the
+    /// leaves strictly increasing, so distinct. Returns the round.
+    function _proveAll(Award[] calldata a, bytes32[][] calldata proofs, bool byLeaf) private returns (uint64 roundId) {
         if (a.length == 0 || a.length != proofs.length) revert ClearingLeavesNotDistinct(0);
         roundId = a[0].roundId;
         Commitment storage c = _challengeable(roundId);
@@ -295,7 +295,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
         for (uint256 i; i < a.length; ++i) {
             if (a[i].roundId != roundId) revert ClearingInvalidProof(a[i].roundId);
             bytes32 leaf = _prove(c, a[i], proofs[i]);
-            if (i > 0 && leaf <= prev) revert ClearingLeavesNotDistinct(i);
+            if (byLeaf && i > 0 && leaf <= prev) revert ClearingLeavesNotDistinct(i);
             prev = leaf;
         }
     }
