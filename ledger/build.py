@@ -2,9 +2,12 @@
 
 `python -m ledger.build` compiles every `contracts/src/**/*.sol` through solc's
 standard-JSON interface and writes `contracts/build/<Name>.json` (abi, bytecode,
-deployed bytecode, compiler version, source hash). `--check` recompiles in memory and
-fails if any committed artifact differs, which is how CI proves the artifacts are the
-compiled sources.
+deployed bytecode, compiler version, source hash), plus `contracts/build/facts/abi_facts.json`:
+the enums, EIP-712 type hashes, role ids and custom-error selectors the Python side mirrors,
+read from the compiler's AST (see `ledger.abi_facts`). The build fails unless the compiler's
+storage layout of `IRegistry.Asset` puts every field at the bit `AssetWords.sol` says.
+`--check` recompiles in memory and fails if any committed artifact or the facts file differs,
+which is how CI proves they are the compiled sources.
 
 Compiler choice: a native `solc` on PATH whose version equals the pinned solc-js is used
 (through py-solc-x when it is installed, else directly); otherwise solc-js from
@@ -25,12 +28,14 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ledger.abi_facts import REGISTRY, asset_layout_mismatches, extract
 from ledger.errors import CompilationError
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACTS = ROOT / "contracts"
 SRC = CONTRACTS / "src"
 BUILD = CONTRACTS / "build"
+FACTS = BUILD / "facts" / "abi_facts.json"
 NODE_MODULES = CONTRACTS / "node_modules"
 EVM_VERSION = "prague"
 OPTIMIZER_RUNS = 200
@@ -94,7 +99,10 @@ def standard_input(sources: dict[str, str]) -> dict:
             "metadata": {"bytecodeHash": "none"},
             "outputSelection": {
                 "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object",
-                             "evm.deployedBytecode.immutableReferences"]}
+                             "evm.deployedBytecode.immutableReferences"],
+                      "": ["ast"]},
+                # the layout AssetWords.sol's shifts are checked against (output only: same bytecode)
+                REGISTRY[0]: {REGISTRY[1]: ["storageLayout"]},
             },
         },
     }
@@ -142,6 +150,12 @@ def _run_native(exe: str, payload: str) -> str:
 
 def compile_sources(sources: dict[str, str] | None = None) -> dict[str, dict]:
     """Compile and return artifacts keyed by contract name; raise with file:line on errors."""
+    return compile_all(sources)[0]
+
+
+def compile_all(sources: dict[str, str] | None = None) -> tuple[dict[str, dict], dict]:
+    """Compile; return (artifacts keyed by contract name, ABI facts). Raise with file:line on
+    compiler errors, and when IRegistry.Asset's storage layout disagrees with AssetWords.sol."""
     sources = collect_sources() if sources is None else sources
     payload = json.dumps(standard_input(sources))
     exe = _native_solc()
@@ -168,7 +182,11 @@ def compile_sources(sources: dict[str, str] | None = None) -> dict[str, dict]:
                 "deployedBytecode": "0x" + data["evm"]["deployedBytecode"]["object"],
                 "immutableReferences": data["evm"]["deployedBytecode"].get("immutableReferences", {}),
             }
-    return artifacts
+    facts = extract(output)
+    layout_errors = asset_layout_mismatches(facts)
+    if layout_errors:
+        raise CompilationError("src/registry/AssetWords.sol: " + "; ".join(layout_errors))
+    return artifacts, facts
 
 
 def _format_error(err: dict, sources: dict[str, str]) -> str:
@@ -184,9 +202,13 @@ def render(artifact: dict) -> str:
     return json.dumps(artifact, indent=1, sort_keys=True) + "\n"
 
 
-def write_artifacts(artifacts: dict[str, dict]) -> list[Path]:
+def write_artifacts(artifacts: dict[str, dict], facts: dict | None = None) -> list[Path]:
     BUILD.mkdir(parents=True, exist_ok=True)
     written = []
+    if facts is not None:
+        FACTS.parent.mkdir(parents=True, exist_ok=True)
+        FACTS.write_text(render(facts))
+        written.append(FACTS)
     for stale in BUILD.glob("*.json"):
         if stale.stem not in artifacts:
             stale.unlink()
@@ -197,10 +219,13 @@ def write_artifacts(artifacts: dict[str, dict]) -> list[Path]:
     return written
 
 
-def check_artifacts(artifacts: dict[str, dict]) -> list[str]:
-    """Names of artifacts that differ from the committed ones (missing or extra count too)."""
+def check_artifacts(artifacts: dict[str, dict], facts: dict | None = None) -> list[str]:
+    """Names of artifacts that differ from the committed ones (missing or extra count too);
+    with `facts`, also "abi_facts" if the committed facts file differs."""
     committed = {p.stem for p in BUILD.glob("*.json")}
     bad = sorted(committed ^ set(artifacts))
+    if facts is not None and (not FACTS.exists() or FACTS.read_text() != render(facts)):
+        bad.append("abi_facts")
     for name, art in artifacts.items():
         path = BUILD / f"{name}.json"
         if path.exists() and path.read_text() != render(art):
@@ -213,18 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if committed artifacts differ")
     args = parser.parse_args(argv)
     try:
-        artifacts = compile_sources()
+        artifacts, facts = compile_all()
     except CompilationError as exc:
         print(exc, file=sys.stderr)
         return 1
     if args.check:
-        bad = check_artifacts(artifacts)
+        bad = check_artifacts(artifacts, facts)
         if bad:
             print("artifacts differ from a fresh compile: " + ", ".join(bad), file=sys.stderr)
             return 1
-        print(f"{len(artifacts)} artifacts match a fresh compile")
+        print(f"{len(artifacts)} artifacts and the ABI facts match a fresh compile")
         return 0
-    for path in write_artifacts(artifacts):
+    for path in write_artifacts(artifacts, facts):
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 

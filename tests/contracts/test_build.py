@@ -12,11 +12,12 @@ from ledger.errors import CompilationError
 
 @pytest.fixture(scope="module")
 def fresh():
-    return build.compile_sources()
+    return build.compile_all()
 
 
-def test_committed_artifacts_match_a_fresh_compile(fresh):
-    assert build.check_artifacts(fresh) == []
+def test_committed_artifacts_and_abi_facts_match_a_fresh_compile(fresh):
+    artifacts, facts = fresh
+    assert build.check_artifacts(artifacts, facts) == []
 
 
 def test_artifacts_carry_abi_bytecode_compiler_and_source_hash(fresh):
