@@ -54,7 +54,8 @@ def setup(n_assets: int, slot_count: int = 192):
         assets.append(aid)
     ds = (led.chain.now() // SLOT + 200) * SLOT
     rid = led.market.open_round(op, RoundConfig(delivery_start=ds, slot_count=slot_count, gate_closure=ds - 7200,
-                                                clearing_deadline=ds - 3600))
+                                                clearing_deadline=ds - 3600, challenge_window=1800,
+                                                confirm_deadline=ds - 1800))
     return led, fsp, assets, rid, ds
 
 

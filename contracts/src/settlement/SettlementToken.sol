@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {IRegistry} from "../registry/IRegistry.sol";
+import {Roles} from "../access/Roles.sol";
 
 /// @title FlexLedger settlement token: a euro-denominated unit with 6 decimals (1 EUR = 1,000,000).
 /// @notice Minted by the consortium ADMIN to buyers; FSPs are paid in it.
@@ -21,7 +22,7 @@ contract SettlementToken is ERC20 {
 
     /// @notice Mint to `to`. Requirements: caller is ADMIN. Emits Transfer.
     function mint(address to, uint256 amount) external {
-        if (!registry.hasRole(0x00, msg.sender)) revert TokenNotAdmin(msg.sender);
+        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert TokenNotAdmin(msg.sender);
         _mint(to, amount);
     }
 }
