@@ -137,6 +137,18 @@ class ChainBackend(ABC):
         """A mined or pending transaction by hash (its `gas`, `from`, `to`, `input`, ...)."""
         return dict(self.w3.eth.get_transaction(tx_hash))
 
+    def block_hash(self, number: int) -> bytes | None:
+        """The hash of block `number` on this chain now (None if there is no such block yet)."""
+        try:
+            block = self.w3.eth.get_block(int(number))
+        except Exception:  # web3's BlockNotFound
+            return None
+        return bytes(block["hash"]) if block else None
+
+    def send_raw(self, raw: bytes) -> dict:
+        """Relay a transaction someone else signed and wait for its receipt (status may be 0)."""
+        return self.wait(self.w3.eth.send_raw_transaction(raw))
+
     def get_code(self, address: str) -> bytes:
         return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))
 
