@@ -239,6 +239,9 @@ class RoundInput:
     requests: RequestArrays
     zone_limits: ZoneLimits
     sensitivities: Sensitivities
+    # asset_id -> (up_wh, down_wh) per slot: one asset is never sold above its power in a slot,
+    # summed over all its offers (the contracts' ASSET_OVER_COMMITTED rule); None = no limits
+    asset_limits: Mapping[int, tuple[int, int]] | None = None
 
     def __post_init__(self) -> None:
         if self.slot_len <= 0:
@@ -259,10 +262,12 @@ class RoundInput:
         n_slots: int = 96,
         zone_limits: Mapping[int, Mapping[str, Any]] | None = None,
         sensitivities: Sequence[Mapping[str, Any]] | None = None,
+        asset_limits: Mapping[int, tuple[int, int]] | None = None,
     ) -> "RoundInput":
         """Build from plain dicts or pydantic models (anything with ``model_dump``)."""
         return cls(
             int(round_id), int(slot_len), int(n_slots),
             OfferArrays.from_records(offers), RequestArrays.from_records(requests),
             ZoneLimits.from_mapping(zone_limits, n_slots), Sensitivities.from_rows(sensitivities, n_slots),
+            {int(k): (int(v[0]), int(v[1])) for k, v in asset_limits.items()} if asset_limits else None,
         )

@@ -110,6 +110,25 @@ def build_model(rnd: RoundInput, cand: Candidates, *, penalty: float, mip: bool)
         sel = rid[key] >= 0
         rows.add(rid[key][sel], np.flatnonzero(has)[sel], dy[has][sel], -dn[live], up[live])
 
+    # asset rows: per asset, slot and direction, its offers' awarded energy <= the asset's power
+    # (only where the offers could exceed it; not in aggregated mode, where offers lose their asset)
+    if rnd.asset_limits and n_y:
+        asset = o.asset_id[cand.offer][c]
+        hi_all = cand.hi[c, i].astype(float)
+        for a_id, (up_wh, dn_wh) in sorted(rnd.asset_limits.items()):
+            for sign, lim in ((1, up_wh), (-1, dn_wh)):
+                m = np.flatnonzero((asset == a_id) & (cand.dir[c] == sign))
+                if not len(m):
+                    continue
+                live = np.flatnonzero(np.bincount(slot[m], hi_all[m], minlength=S) > lim)
+                if not len(live):
+                    continue
+                rid = np.full(S, -1)
+                rid[live] = np.arange(len(live))
+                sel = rid[slot[m]] >= 0
+                rows.add(rid[slot[m]][sel], m[sel], np.ones(int(sel.sum())), np.full(len(live), -INF),
+                         np.full(len(live), float(lim)))
+
     # sensitivity rows
     sn = rnd.sensitivities
     if len(sn.coeff):

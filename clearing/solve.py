@@ -212,6 +212,15 @@ def check_awards(rnd: RoundInput, aw: Awards) -> None:
         net = np.bincount(aw.start[inz] + aw.slice[inz], aw.energy[inz], minlength=rnd.n_slots)
         if np.any(net > zl.up_wh[k]) or np.any(-net > zl.down_wh[k]):
             raise SolverError(f"integer repair: zone {int(z)} limit exceeded")
+    if rnd.asset_limits and len(aw.energy):
+        asset = rnd.offers.asset_id[aw.offer]
+        slot = aw.start + aw.slice
+        for a_id, (up_wh, dn_wh) in rnd.asset_limits.items():
+            m = asset == a_id
+            up = np.bincount(slot[m], np.maximum(aw.energy[m], 0), minlength=rnd.n_slots)
+            dn = np.bincount(slot[m], np.maximum(-aw.energy[m], 0), minlength=rnd.n_slots)
+            if np.any(up > up_wh) or np.any(dn > dn_wh):
+                raise SolverError(f"integer repair: asset {int(a_id)} sold above its power")
     sn = rnd.sensitivities
     if len(sn.coeff) and len(aw.energy):
         zk, _ = _sens_terms(rnd, aw.offer, np.ones(len(aw.offer), np.int64))

@@ -41,7 +41,7 @@ def default_options(state: RoundState) -> dict[str, Any]:
 
 def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> tuple[RoundInput, dict[int, str]]:
     cfg = state.config
-    offers, skipped = [], {}
+    offers, skipped, asset_limits = [], {}, {}
     for rec in state.clearable_offers():
         # the asset as it stood at gate closure (as the fraud proofs judge it), not as it is now
         asset = ledger.registry.asset_core_at(rec.offer.asset_id, cfg.gate_closure)
@@ -57,13 +57,21 @@ def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> t
             "baseline": [s.baseline_wh for s in o.slices], "total_min": o.total_min_wh, "total_max": o.total_max_wh,
             "res_price": o.reservation_price, "act_price": o.activation_price,
         })
+        # the asset's power per slot (its maximum, or the conditional grid limit if lower), over all its offers
+        up, down = (_effective(asset["maxUpW"], asset["limitUpW"]), _effective(asset["maxDownW"], asset["limitDownW"]))
+        asset_limits[o.asset_id] = (up * cfg.slot_len // 3600, down * cfg.slot_len // 3600)
     requests = [{"request_id": r.request_id, "buyer": r.buyer, "zone_id": r.request.zone_id,
                  "direction": r.request.direction.sign, "first_slot": r.request.first_slot,
                  "power_w": list(r.request.power_w), "max_price": r.request.max_price}
                 for r in state.open_requests()]
     rnd = RoundInput.from_dicts(state.round_id, offers, requests, slot_len=cfg.slot_len, n_slots=cfg.slot_count,
-                                zone_limits=zone_limits)
+                                zone_limits=zone_limits, asset_limits=asset_limits)
     return rnd, skipped
+
+
+def _effective(max_w: int, limit_w: int) -> int:
+    """An asset's usable power: its maximum, or the conditional grid limit if set and lower (AssetWords)."""
+    return limit_w if 0 < limit_w < max_w else max_w
 
 
 def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None,
