@@ -54,14 +54,22 @@ def test_offer_for_an_unknown_asset_is_refused(world, rnd):
         world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, 999), precheck=False)
 
 
-def test_offer_for_an_asset_not_grid_prequalified_is_refused(world, rnd):
+def _unprequalified_asset(world):
     a = world.actors
-    fresh = world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.PRODUCTION, 5000, 5000, "M-X",
-                                                 new_account().address)
+    return world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.PRODUCTION, 5000, 5000, "M-X",
+                                                new_account().address)
+
+
+def test_offer_for_an_asset_not_grid_prequalified_is_refused(world, rnd):
+    fresh = _unprequalified_asset(world)
     with reverts("MarketAssetNotPrequalified", assetId=fresh):
-        world.ledger.market.submit_offer(a.fsp, make_offer(*rnd, fresh), precheck=False)
+        world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, fresh), precheck=False)
+
+
+def test_offer_for_an_asset_not_grid_prequalified_is_refused_by_the_client_precheck(world, rnd):
+    fresh = _unprequalified_asset(world)
     with pytest.raises(OfferInvalid, match="not grid-prequalified"):
-        world.ledger.market.submit_offer(a.fsp, make_offer(*rnd, fresh))
+        world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, fresh))
 
 
 def test_offer_for_a_suspended_asset_is_refused(world, rnd):
@@ -76,75 +84,117 @@ def test_offer_from_a_suspended_participant_is_refused(world, rnd):
         world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset), precheck=False)
 
 
-def test_slice_above_asset_power_is_refused(world, rnd):
-    # 10 kW up for 900 s = 2500 Wh
-    with reverts("MarketSliceAbovePower", slice=0, energyWh=2501, limitWh=2500):
-        world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset, up=2501), precheck=False)
-    with reverts("MarketSliceAbovePower", slice=0, energyWh=-2001, limitWh=-2000):
-        world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset, down=2001), precheck=False)
+# 10 kW up for 900 s = 2500 Wh; 8 kW down = -2000 Wh
+@pytest.mark.parametrize("direction, energy, limit", [("up", 2501, 2500), ("down", -2001, -2000)])
+def test_slice_above_asset_power_is_refused(world, rnd, direction, energy, limit):
+    offer = make_offer(*rnd, world.asset, **{direction: abs(energy)})
+    with reverts("MarketSliceAbovePower", slice=0, energyWh=energy, limitWh=limit):
+        world.ledger.market.submit_offer(world.actors.fsp, offer, precheck=False)
+
+
+def _limit_up_to_1000_wh(world):
+    world.ledger.registry.grid_prequalify(world.actors.dso, world.asset, 4_000, 0)  # 1000 Wh per slot up
 
 
 def test_conditional_prequalification_limit_caps_slices(world, rnd):
-    world.ledger.registry.grid_prequalify(world.actors.dso, world.asset, 4_000, 0)  # 1000 Wh per slot up
-    offer = make_offer(*rnd, world.asset, up=1001)
-    with pytest.raises(OfferInvalid, match=r"slices\[0\].max_wh 1001 exceeds the asset's UP limit 1000 Wh"):
-        world.ledger.market.submit_offer(world.actors.fsp, offer)
+    _limit_up_to_1000_wh(world)
     with reverts("MarketSliceAbovePower", energyWh=1001, limitWh=1000):
-        world.ledger.market.submit_offer(world.actors.fsp, offer, precheck=False)
+        world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset, up=1001), precheck=False)
+
+
+def test_conditional_prequalification_limit_is_refused_by_the_client_precheck(world, rnd):
+    _limit_up_to_1000_wh(world)
+    with pytest.raises(OfferInvalid, match=r"slices\[0\].max_wh 1001 exceeds the asset's UP limit 1000 Wh"):
+        world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset, up=1001))
+
+
+def test_a_slice_at_the_conditional_prequalification_limit_is_accepted(world, rnd):
+    _limit_up_to_1000_wh(world)
     world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset, up=1000))
 
 
 def test_inverted_slice_is_refused(world, rnd):
     with reverts("MarketInvertedSlice", slice=1, minWh=300, maxWh=200):
         submit_raw(world, raw(world, rnd, slices=slices([(0, 500, 0), (300, 200, 0)]), totalMinWh=0, totalMaxWh=700))
+
+
+def test_inverted_slice_is_refused_by_the_offer_model(world, rnd):
     with pytest.raises(ValidationError, match="min_wh 300 is above max_wh 200"):
         make_offer(*rnd, world.asset, down=-300, up=200)
 
 
-def test_empty_or_malformed_profile_is_refused(world, rnd):
+def test_empty_profile_is_refused(world, rnd):
     with reverts("MarketEmptyProfile"):
         submit_raw(world, raw(world, rnd, slices=b"\x02"))
-    with reverts("MarketBadSliceEncoding", length=7):
-        submit_raw(world, raw(world, rnd, slices=b"\x03" + b"\0" * 6))
-    with reverts("MarketBadSliceEncoding", length=0):
-        submit_raw(world, raw(world, rnd, slices=b""))
 
 
-def test_inverted_or_unreachable_totals_are_refused(world, rnd):
+@pytest.mark.parametrize("encoded, length", [(b"\x03" + b"\0" * 6, 7), (b"", 0)], ids=["width-3", "no-width-byte"])
+def test_malformed_profile_is_refused(world, rnd, encoded, length):
+    with reverts("MarketBadSliceEncoding", length=length):
+        submit_raw(world, raw(world, rnd, slices=encoded))
+
+
+def test_inverted_totals_are_refused(world, rnd):
     with reverts("MarketInvertedTotals", totalMinWh=10, totalMaxWh=5):
         submit_raw(world, raw(world, rnd, totalMinWh=10, totalMaxWh=5))
+
+
+def test_unreachable_totals_are_refused(world, rnd):
     with reverts("MarketTotalsUnreachable", sumMinWh=0, sumMaxWh=2000, totalMinWh=2001, totalMaxWh=3000):
         submit_raw(world, raw(world, rnd, totalMinWh=2001, totalMaxWh=3000))
+
+
+def test_unreachable_totals_are_refused_by_the_offer_model(world, rnd):
     with pytest.raises(ValidationError, match="cannot be met"):
         make_offer(*rnd, world.asset, total_min_wh=2001, total_max_wh=3000)
 
 
-def test_window_outside_the_round_or_unaligned_is_refused(world, rnd):
+def test_window_ending_after_the_round_is_refused(world, rnd):
     rid, cfg = rnd
     late = cfg.slot_start(6)  # 4 slices from slot 6 end after the 8-slot round
     with reverts("MarketWindowOutsideRound", latestStart=late):
         submit_raw(world, raw(world, rnd, latestStart=late))
+
+
+@pytest.mark.parametrize("offset", [1, -SLOT], ids=["off-slot-boundary", "before-delivery-start"])
+def test_window_not_aligned_to_the_rounds_slots_is_refused(world, rnd, offset):
+    rid, cfg = rnd
     with reverts("MarketWindowNotAligned"):
-        submit_raw(world, raw(world, rnd, earliestStart=cfg.delivery_start + 1))
-    with reverts("MarketWindowNotAligned"):
-        submit_raw(world, raw(world, rnd, earliestStart=cfg.delivery_start - SLOT))
+        submit_raw(world, raw(world, rnd, earliestStart=cfg.delivery_start + offset))
+
+
+def test_window_whose_latest_start_precedes_its_earliest_is_refused(world, rnd):
+    rid, cfg = rnd
     with reverts("MarketWindowOutsideRound"):
         submit_raw(world, raw(world, rnd, earliestStart=cfg.slot_start(2), latestStart=cfg.slot_start(1)))
 
 
-def test_incoherent_deadlines_are_refused(world, rnd):
+def test_acceptance_deadline_not_after_gate_closure_is_refused(world, rnd):
     rid, cfg = rnd
     with reverts("MarketInvalidDeadlines", acceptBefore=cfg.gate_closure):
         submit_raw(world, raw(world, rnd, acceptBefore=cfg.gate_closure, assignBefore=cfg.gate_closure))
+
+
+def test_assignment_deadline_after_the_latest_start_is_refused(world, rnd):
+    rid, cfg = rnd
     with reverts("MarketInvalidDeadlines"):
         submit_raw(world, raw(world, rnd, assignBefore=cfg.slot_start(5)))
 
 
+def _close_the_gate(world, cfg):
+    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
+
+
 def test_late_submission_after_gate_closure_is_refused(world, rnd):
     rid, cfg = rnd
-    world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
+    _close_the_gate(world, cfg)
     with reverts("MarketGateClosed", roundId=rid, gateClosure=cfg.gate_closure):
         world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset), precheck=False)
+
+
+def test_late_submission_after_gate_closure_is_refused_by_the_client_precheck(world, rnd):
+    _, cfg = rnd
+    _close_the_gate(world, cfg)
     with pytest.raises(OfferInvalid, match="gate closed"):
         world.ledger.market.submit_offer(world.actors.fsp, make_offer(*rnd, world.asset))
 
