@@ -1,7 +1,9 @@
 """The operator's settlement run and the FSP's award confirmation, over a round's clearing.
 
-Award data is not stored on-chain (only leaves), so both recompute the round's clearing —
-deterministic, the same as `verify` — and match the tree against the commitment first.
+The awards come from the ledger: every award is published (AwardPublished) before its round can
+be final, so both read the published awards and check that their tree is the committed root.
+Should the published leaves not make up the root (extra leaves hidden in it, which can never be
+confirmed), they recompute the round's clearing — deterministic, the same as `verify` — instead.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from domain.enums import Phase
 from ledger.errors import ContractRevert
 from ledger.signer import Signer
+from domain.award import AwardTree
+from ledger.round_state import rebuild_round, verify_round
 from operations.clearing_run import ClearingRun, run_clearing
 from operations.errors import CommitmentMismatch
 
@@ -27,6 +31,14 @@ class Outcome:
 
 
 def committed_run(ledger, round_id: int) -> ClearingRun:
+    ledger.sync()
+    published = ledger.clearing.published_awards(round_id)
+    if published:
+        tree = AwardTree(published)
+        if tree.root == ledger.clearing.commitment(round_id).awards_root:
+            state = rebuild_round(ledger.index, round_id)
+            verify_round(state, ledger.market)
+            return ClearingRun(state, None, tree, {})
     run = run_clearing(ledger, round_id)
     if ledger.clearing.commitment(round_id).awards_root != run.tree.root:
         raise CommitmentMismatch(f"round {round_id}: recomputed awards do not match the commitment (run `verify`)")
