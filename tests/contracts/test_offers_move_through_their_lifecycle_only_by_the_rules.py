@@ -33,18 +33,26 @@ def test_update_makes_a_new_version_with_the_same_id(world, offered):
     assert m.offer(oid) == (new, 2)
 
 
-def test_update_must_keep_round_and_asset_and_prove_the_current_data(world, offered):
+def test_update_that_changes_the_asset_is_refused(world, offered):
     rid, cfg, oid = offered
     m = world.ledger.market
     current = m.offer(oid)[0]
     other = make_offer(rid, cfg, world.asset + 0, up=10).model_copy(update={"asset_id": 99})
     with reverts("MarketUpdateChangesIdentity", offerId=oid):
         m.c.transact("updateOffer", oid, current.to_chain(), other.to_chain(), sender=world.actors.fsp)
+
+
+def test_update_that_does_not_prove_the_current_data_is_refused(world, offered):
+    rid, cfg, oid = offered
     stale = make_offer(rid, cfg, world.asset, up=7)
     with reverts("MarketOfferMismatch", offerId=oid):
-        m.c.transact("updateOffer", oid, stale.to_chain(), stale.to_chain(), sender=world.actors.fsp)
+        world.ledger.market.c.transact("updateOffer", oid, stale.to_chain(), stale.to_chain(), sender=world.actors.fsp)
+
+
+def test_update_by_someone_else_is_refused(world, offered):
+    rid, cfg, oid = offered
     with reverts("MarketNotAssetOwner"):
-        m.update_offer(world.actors.fsp2, oid, stale, precheck=False)
+        world.ledger.market.update_offer(world.actors.fsp2, oid, make_offer(rid, cfg, world.asset, up=7), precheck=False)
 
 
 def test_update_after_gate_closure_is_refused(world, offered):
@@ -63,14 +71,26 @@ def test_free_withdrawal_before_gate_closure(world, offered):
     assert world.ledger.market.offer_status(oid) == OfferStatus.WITHDRAWN
 
 
-def test_withdrawn_offer_cannot_be_withdrawn_updated_or_awarded(world, offered):
+def test_withdrawn_offer_cannot_be_withdrawn_again(world, offered):
     rid, cfg, oid = offered
     m, a = world.ledger.market, world.actors
     m.withdraw_offer(a.fsp, oid)
     with reverts("MarketIllegalTransition", offerId=oid, **{"from": OfferStatus.WITHDRAWN}):
         m.withdraw_offer(a.fsp, oid)
+
+
+def test_withdrawn_offer_cannot_be_updated(world, offered):
+    rid, cfg, oid = offered
+    m, a = world.ledger.market, world.actors
+    m.withdraw_offer(a.fsp, oid)
     with reverts("MarketIllegalTransition", offerId=oid):
         m.update_offer(a.fsp, oid, make_offer(rid, cfg, world.asset, up=1), precheck=False)
+
+
+def test_withdrawn_offer_cannot_be_awarded(world, offered):
+    rid, cfg, oid = offered
+    m, a = world.ledger.market, world.actors
+    m.withdraw_offer(a.fsp, oid)
     m.set_lifecycle_manager(a.admin, a.operator.address)
     with reverts("MarketIllegalTransition", offerId=oid):
         m.c.transact("transition", oid, OfferStatus.OFFERED, OfferStatus.AWARDED, sender=a.operator)
@@ -88,13 +108,22 @@ def test_withdrawal_by_someone_else_is_refused(world, offered):
         world.ledger.market.withdraw_offer(world.actors.fsp2, offered[2])
 
 
-def test_lifecycle_managers_drive_award_activation_settlement(world, offered):
+def test_transition_by_someone_not_a_lifecycle_manager_is_refused(world, offered):
     _, _, oid = offered
     m, a = world.ledger.market, world.actors
     with reverts("MarketNotLifecycleManager", account=a.operator.address):
         m.c.transact("transition", oid, OfferStatus.OFFERED, OfferStatus.AWARDED, sender=a.operator)
+
+
+def test_setting_a_lifecycle_manager_by_a_non_admin_is_refused(world, offered):
+    a = world.actors
     with reverts("MarketNotAdmin", account=a.operator.address):
-        m.set_lifecycle_manager(a.operator, a.operator.address)
+        world.ledger.market.set_lifecycle_manager(a.operator, a.operator.address)
+
+
+def test_lifecycle_managers_drive_award_activation_settlement(world, offered):
+    _, _, oid = offered
+    m, a = world.ledger.market, world.actors
     assert m.set_lifecycle_manager(a.admin, a.operator.address).event("LifecycleManagerSet")["allowed"] is True
     for frm, to in [(OfferStatus.OFFERED, OfferStatus.AWARDED), (OfferStatus.AWARDED, OfferStatus.ACTIVATED),
                     (OfferStatus.ACTIVATED, OfferStatus.SETTLED)]:
@@ -133,33 +162,62 @@ def test_withdrawal_after_award_is_an_opt_out(world, offered):
         m.withdraw_offer(a.fsp, oid)
 
 
-def test_zone_dso_rejects_an_offer_others_cannot(world, offered):
+def test_rejection_by_another_zones_dso_is_refused(world, offered):
+    _, _, oid = offered
+    a = world.actors
+    with reverts("MarketNotZoneDso", account=a.dso2.address):
+        world.ledger.market.reject_offer(a.dso2, oid, "not my grid")
+
+
+def test_zone_dso_rejects_an_offer(world, offered):
     _, _, oid = offered
     m, a = world.ledger.market, world.actors
-    with reverts("MarketNotZoneDso", account=a.dso2.address):
-        m.reject_offer(a.dso2, oid, "not my grid")
     ev = m.reject_offer(a.dso, oid, "feeder overload risk").event("OfferRejected")
     assert (ev["dso"], ev["reason"]) == (a.dso.address, "feeder overload risk")
     assert m.offer_status(oid) == OfferStatus.REJECTED
+
+
+def test_rejecting_a_rejected_offer_again_is_refused(world, offered):
+    _, _, oid = offered
+    m, a = world.ledger.market, world.actors
+    m.reject_offer(a.dso, oid, "feeder overload risk")
     with reverts("MarketIllegalTransition", offerId=oid):
         m.reject_offer(a.dso, oid, "again")
 
 
-def test_offer_expires_only_after_its_acceptance_deadline(world, offered):
+def test_expiry_before_the_acceptance_deadline_is_refused(world, offered):
     rid, cfg, oid = offered
     m = world.ledger.market
     offer = m.offer(oid)[0]
     with reverts("MarketOfferNotExpired", offerId=oid, acceptBefore=offer.accept_before):
         m.expire_offer(world.actors.outsider, oid)
-    world.ledger.chain.advance_time(offer.accept_before - world.ledger.chain.now())
-    # and only after its round's confirm deadline (issue 9: no deadline griefing of committed awards)
+
+
+def test_expiry_before_the_rounds_confirm_deadline_is_refused(world, offered):
+    # an offer expires only after its round's confirm deadline too (issue 9: no deadline griefing)
+    rid, cfg, oid = offered
+    m = world.ledger.market
+    world.ledger.chain.advance_time(m.offer(oid)[0].accept_before - world.ledger.chain.now())
     with reverts("MarketOfferStillConfirmable", offerId=oid, confirmDeadline=cfg.confirm_deadline):
         m.expire_offer(world.actors.outsider, oid)
+
+
+def _expire(world, cfg, oid):
     world.ledger.chain.advance_time(cfg.confirm_deadline - world.ledger.chain.now())
-    ev = m.expire_offer(world.actors.outsider, oid).event("OfferStatusChanged")
-    assert ev["to"] == OfferStatus.EXPIRED
+    return world.ledger.market.expire_offer(world.actors.outsider, oid)
+
+
+def test_offer_expires_after_its_acceptance_and_confirm_deadlines(world, offered):
+    rid, cfg, oid = offered
+    assert cfg.confirm_deadline >= world.ledger.market.offer(oid)[0].accept_before
+    assert _expire(world, cfg, oid).event("OfferStatusChanged")["to"] == OfferStatus.EXPIRED
+
+
+def test_expiring_an_expired_offer_again_is_refused(world, offered):
+    rid, cfg, oid = offered
+    _expire(world, cfg, oid)
     with reverts("MarketIllegalTransition"):
-        m.expire_offer(world.actors.outsider, oid)
+        world.ledger.market.expire_offer(world.actors.outsider, oid)
 
 
 def test_unknown_offer_is_refused(world, offered):
