@@ -116,12 +116,12 @@ def _offer_row(ctx: NodeContext, offer_id: int, caller: Caller) -> dict:
 def _offers_in(tx) -> list[tuple[FlexOffer, str]]:
     a = tx.args
     if tx.function == "submitOffer":
-        return [(offer_from_chain(a["offer"], "signed_tx.offer"), "signed_tx.offer")]
+        return [(offer_from_chain(next(iter(a.values())), "signed_tx.offer"), "signed_tx.offer")]
     if tx.function == "submitOffers":
         return [(offer_from_chain(o, f"signed_tx.offers[{i}]"), f"signed_tx.offers[{i}]") for i, o in
-                enumerate(a["offers"])]
+                enumerate(next(iter(a.values())))]
     if tx.function == "updateOffer":
-        return [(offer_from_chain(a["next"] if "next" in a else list(a.values())[-1], "signed_tx.next"),
+        return [(offer_from_chain(list(a.values())[-1], "signed_tx.next"),
                  "signed_tx.next")]
     return []
 
