@@ -93,19 +93,40 @@ def test_request_after_gate_closure_is_refused(world):
         world.ledger.market.post_request(world.actors.dso, make_request(rid, world.zone))
 
 
-def test_buyer_cancels_own_request_before_gate_closure_only(world):
+def _posted_request(world):
     rid, cfg = open_round(world)
+    return cfg, world.ledger.market.post_request(world.actors.dso, make_request(rid, world.zone))
+
+
+def test_buyer_cancels_own_request_before_gate_closure(world):
+    _, req = _posted_request(world)
     m = world.ledger.market
-    first = m.post_request(world.actors.dso, make_request(rid, world.zone))
-    second = m.post_request(world.actors.dso, make_request(rid, world.zone))
-    with reverts("MarketNotRequestBuyer", requestId=first, account=world.actors.tso.address):
-        m.cancel_request(world.actors.tso, first)
-    assert m.cancel_request(world.actors.dso, first).event("RequestCancelled")["requestId"] == first
-    assert m.request_status(first) == RequestStatus.CANCELLED
-    with reverts("MarketRequestNotOpen", requestId=first):
-        m.cancel_request(world.actors.dso, first)
+    assert m.cancel_request(world.actors.dso, req).event("RequestCancelled")["requestId"] == req
+    assert m.request_status(req) == RequestStatus.CANCELLED
+
+
+def test_cancelling_another_buyers_request_is_refused(world):
+    _, req = _posted_request(world)
+    with reverts("MarketNotRequestBuyer", requestId=req, account=world.actors.tso.address):
+        world.ledger.market.cancel_request(world.actors.tso, req)
+
+
+def test_cancelling_a_cancelled_request_is_refused(world):
+    _, req = _posted_request(world)
+    m = world.ledger.market
+    m.cancel_request(world.actors.dso, req)
+    with reverts("MarketRequestNotOpen", requestId=req):
+        m.cancel_request(world.actors.dso, req)
+
+
+def test_cancelling_an_unknown_request_is_refused(world):
+    _posted_request(world)
     with reverts("MarketUnknownRequest", requestId=99):
-        m.cancel_request(world.actors.dso, 99)
+        world.ledger.market.cancel_request(world.actors.dso, 99)
+
+
+def test_cancelling_after_gate_closure_is_refused(world):
+    cfg, req = _posted_request(world)
     world.ledger.chain.advance_time(cfg.gate_closure - world.ledger.chain.now())
     with reverts("MarketGateClosed"):
-        m.cancel_request(world.actors.dso, second)
+        world.ledger.market.cancel_request(world.actors.dso, req)
