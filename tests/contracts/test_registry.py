@@ -37,10 +37,14 @@ def test_participant_cannot_be_registered_twice(world):
         world.ledger.registry.register_participant(a.admin, a.fsp.address, Role.FSP, "X", "Y")
 
 
-def test_registration_refuses_unknown_role_and_empty_fields(world):
+def test_registration_with_an_unknown_role_is_refused(world):
     a, reg = world.actors, world.ledger.registry
     with reverts("RegistryInvalidRole"):
         reg.c.transact("registerParticipant", new_account().address, b"\x01" * 32, "X", "Y", sender=a.admin)
+
+
+def test_registration_with_an_empty_eic_is_refused(world):
+    a, reg = world.actors, world.ledger.registry
     with reverts("RegistryEmptyField", field="eic"):
         reg.register_participant(a.admin, new_account().address, Role.FSP, "X", "")
 
@@ -52,10 +56,14 @@ def test_roles_can_only_be_granted_to_registered_participants(world):
         world.ledger.registry.grant_role(a.admin, Role.DSO, stranger)
 
 
-def test_non_admin_cannot_grant_or_revoke_roles(world):
+def test_non_admin_cannot_grant_roles(world):
     a, reg = world.actors, world.ledger.registry
     with reverts("AccessControlUnauthorizedAccount", account=a.fsp.address):
         reg.grant_role(a.fsp, Role.DSO, a.fsp.address)
+
+
+def test_non_admin_cannot_revoke_roles(world):
+    a, reg = world.actors, world.ledger.registry
     with reverts("AccessControlUnauthorizedAccount", account=a.fsp.address):
         reg.revoke_role(a.fsp, Role.DSO, a.dso.address)
 
@@ -81,10 +89,14 @@ def test_suspension_and_reinstatement_of_a_participant(world):
         reg.reinstate_participant(a.admin, a.fsp2.address)
 
 
-def test_non_admin_cannot_suspend_or_reinstate_participants(world):
+def test_non_admin_cannot_suspend_participants(world):
     a, reg = world.actors, world.ledger.registry
     with reverts("AccessControlUnauthorizedAccount", account=a.dso.address):
         reg.suspend_participant(a.dso, a.fsp.address, "x")
+
+
+def test_non_admin_cannot_reinstate_participants(world):
+    a, reg = world.actors, world.ledger.registry
     reg.suspend_participant(a.admin, a.fsp.address, "x")
     with reverts("AccessControlUnauthorizedAccount", account=a.dso.address):
         reg.reinstate_participant(a.dso, a.fsp.address)
@@ -108,14 +120,20 @@ def test_only_dso_can_declare_zone(world):
         world.ledger.registry.declare_zone(a.fsp, "NL-CP-X", ["X"])
 
 
-def test_zone_code_is_unique_and_nodes_are_required(world):
+def test_a_taken_zone_code_is_refused(world):
     a, reg = world.actors, world.ledger.registry
     with reverts("RegistryZoneCodeTaken", code=b32("NL-CP-NORTH")):
         reg.declare_zone(a.dso2, "NL-CP-NORTH", ["Z"])
+
+
+def test_a_zone_without_nodes_is_refused(world):
     with reverts("RegistryEmptyField", field="nodes"):
-        reg.declare_zone(a.dso, "NL-CP-EMPTY", [])
+        world.ledger.registry.declare_zone(world.actors.dso, "NL-CP-EMPTY", [])
+
+
+def test_a_zone_naming_a_node_twice_is_refused(world):
     with reverts("RegistryNodeAlreadyInZone"):
-        reg.declare_zone(a.dso, "NL-CP-DUP", ["D", "D"])
+        world.ledger.registry.declare_zone(world.actors.dso, "NL-CP-DUP", ["D", "D"])
 
 
 def test_only_the_zones_dso_adds_nodes(world):
