@@ -14,6 +14,7 @@ from gateway.deps import authenticated, node
 from gateway.problems import ProblemModel, install
 from gateway.reads import router as reads
 from gateway.stream import router as stream
+from gateway.verify import router as verify
 from gateway.writes import router as writes
 
 PREFIX = "/api/v1"
@@ -81,6 +82,6 @@ def create_app(ctx: NodeContext, *, follow: bool = True) -> FastAPI:
                               "a wallet, writes relayed or signed for the node's own party, and a live stream.")
     app.state.node = ctx
     install(app)
-    for router in (meta, reads, writes, stream):
+    for router in (meta, reads, verify, writes, stream):
         app.include_router(router, prefix=PREFIX)
     return app

@@ -252,3 +252,11 @@ def page_of(model: type[BaseModel]) -> type[BaseModel]:
     return type(f"{model.__name__}Page", (BaseModel,), {
         "__annotations__": {"items": list[model], "next_cursor": str | None},
         "__module__": __name__})
+
+
+class VerificationOut(BaseModel):
+    round_id: int
+    ok: bool
+    checks: dict[str, bool]
+    committed_root: str
+    recomputed_root: str

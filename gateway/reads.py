@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from eth_utils import is_address, to_checksum_address
 
 from domain.award import Award, AwardTree
+from domain.enums import AssetKind
 from ledger.messages.aau import to_aau
 from ledger.messages.flex_offer import FlexOffer
 
@@ -175,8 +176,10 @@ def _offer_json(ctx: NodeContext, row: dict, fmt: str) -> str:
     doc = row["offer"]
     if fmt == "aau":
         slot_len = _slot_len(ctx, row["round_id"])
+        kind = ctx.reader.execute("SELECT kind FROM assets WHERE asset_id = ?", (row["asset_id"],)).fetchone()
         doc = json.dumps(to_aau(FlexOffer.model_validate_json(doc), offer_id=row["offer_id"], slot_len=slot_len,
-                                offered_by=row["owner"], state=row["status"].title()))
+                                offered_by=row["owner"], state=row["status"],
+                                kind=AssetKind[kind[0]] if kind else None))
     return f'{head[:-1]}, "offer": {doc}}}'
 
 

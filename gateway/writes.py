@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from domain.enums import AssetKind
 from domain.roles import Role
 from ledger.messages.aau import from_aau
 from ledger.messages.flex_offer import FlexOffer
@@ -86,7 +87,10 @@ def _offer_doc(ctx: NodeContext, body: OfferWrite) -> FlexOffer:
         round_id = (body.aau.get("flexLedger") or {}).get("roundId")
         row = ctx.reader.execute("SELECT slot_len FROM rounds WHERE round_id = ?", (round_id,)).fetchone() \
             if isinstance(round_id, int) and 0 <= round_id <= INT64 else None
-        return from_aau(body.aau, slot_len=row[0] if row else slot_len)
+        asset_id = (body.aau.get("flexLedger") or {}).get("assetId")
+        kind = ctx.reader.execute("SELECT kind FROM assets WHERE asset_id = ?", (asset_id,)).fetchone() \
+            if isinstance(asset_id, int) and 0 <= asset_id <= INT64 else None
+        return from_aau(body.aau, slot_len=row[0] if row else slot_len, kind=AssetKind[kind[0]] if kind else None)
     except ValidationError as exc:
         e = exc.errors()[0]
         raise invalid(".".join(["aau", *map(str, e["loc"])]), e["msg"]) from None

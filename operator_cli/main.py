@@ -40,7 +40,7 @@ from operations.settlement_run import settle_round
 from operations.verification import verify_round_commitment
 
 app = CliApp(help="FlexLedger for the operator, the admin and auditors (the FSP's wallet is `flexwallet`).")
-node_app = CliApp(help="Local JSON-RPC node (anvil).")
+node_app = CliApp(help="Local JSON-RPC node (anvil) and the node gateway.")
 round_app = CliApp(help="Market rounds.")
 app.add_typer(node_app, name="node")
 app.add_typer(round_app, name="round")
@@ -63,6 +63,42 @@ def node_start(state: Annotated[Path, typer.Option(help="state file kept across 
         pass
     finally:
         node.stop()
+
+
+@node_app.command("run")
+def node_run(identity: Annotated[Optional[Path], typer.Option("--identity", help="the participant's keystore (password: "
+                                                            "--password-file or FLEXLEDGER_PASSWORD)")] = None,
+             rpc: Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of the ledger")] = None,
+             manifest: Annotated[Optional[Path], typer.Option("--manifest", help="deployment manifest")] = None,
+             local: Annotated[bool, typer.Option("--local", help="start anvil on loopback with --state")] = False,
+             state: Annotated[Path, typer.Option(help="anvil state file (--local)")] = Path("var/node/state.json"),
+             index: Annotated[Optional[Path], typer.Option(help="SQLite index (default next to the manifest)")] = None,
+             port: Annotated[int, typer.Option(help="gateway port on 127.0.0.1")] = 8080,
+             password_file: PasswordFile = None, dev_account: Dev = None) -> None:
+    """Serve the node gateway (REST API, live stream) for one participant identity."""
+    from gateway.node import prepare, run_node  # the gateway is this command's payload
+
+    if not local and (rpc is None or manifest is None):
+        raise BadInput("give --rpc URL and --manifest FILE, or --local [--state FILE]")
+    if manifest is not None and not local and not manifest.exists():
+        raise BadInput(f"no deployment manifest at {manifest}: run `flexledger deploy` first")
+    me = signer(dev_account, identity, password_file)
+    plan = prepare(me, rpc=rpc, manifest=manifest, local=local, state=state, index=index)
+    console.print(f"node {me.address} on {plan.rpc}: gateway http://127.0.0.1:{port}/docs (index {plan.index})")
+    run_node(me, plan, port=port)
+
+
+@node_app.command("reindex")
+def node_reindex(rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
+                 index: Annotated[Path, typer.Option(help="the node's SQLite index")] = Path("var/index.sqlite"),
+                 json_out: Json = False) -> None:
+    """Rebuild a node's index from the chain (the source of truth), from the deployment block."""
+    from gateway.node import reindex
+
+    if not manifest.exists():
+        raise BadInput(f"no deployment manifest at {manifest}: run `flexledger deploy` first")
+    emit(reindex(rpc, manifest, index), json_out,
+         lambda d: console.print(f"reindexed {d['events']} events up to block {d['last_block']} into {d['index']}"))
 
 
 @app.command()
