@@ -142,7 +142,7 @@ def run_demo(report: Reporter) -> dict:
     report.say(f"  offer {ids[0]} updated to version {m.offer_version(ids[0])} (cheaper, 1300 Wh per slice)")
     m.withdraw_offer(fsp, ids[2])
     report.say(f"  offer {ids[2]} withdrawn before gate closure (free)")
-    doc = to_aau(updated, offer_id=ids[0])
+    doc = to_aau(updated, offer_id=ids[0], kind=AssetKind.CONSUMPTION)  # assets[0]: the heat pump
     report.say(f"  as an AAU FlexOffer document: startAfterTime={doc['startAfterTime']}, "
                f"{len(doc['flexOfferProfileConstraints'])} profile constraints, "
                f"total {doc['totalEnergyConstraint']} kWh")
