@@ -69,7 +69,6 @@ interface IClearingHouse {
     error ClearingNotAssetOwner(uint64 offerId, address account);
     error ClearingAlreadyConfirmed(bytes32 leaf);
     error ClearingConfirmDeadlinePassed(uint64 roundId, uint64 confirmDeadline);
-    error ClearingConfirmDeadlinePassed(uint64 roundId, uint64 confirmDeadline);
     error ClearingBondTransferFailed(address to);
     error ClearingNotAdmin(address account);
     error ClearingEscrowAlreadySet(address escrow);
