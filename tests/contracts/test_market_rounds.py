@@ -34,9 +34,19 @@ def test_non_operator_cannot_open_round(world):
 def _config(world):
     now = world.ledger.chain.now()
     start = (now // SLOT + 10) * SLOT
+    # a config openRound accepts from an operator: governance minimums (challenge window 300 s,
+    # settlement grace 900 s) and clearingDeadline + challengeWindow <= confirmDeadline <= the first
+    # activation deadline (deliveryStart - activationLead)
     return {"deliveryStart": start, "slotCount": 4, "slotLen": SLOT, "gateClosure": start - 2 * SLOT,
-            "clearingDeadline": start - SLOT, "challengeWindow": 60, "activationLead": 60, "settlementGrace": 60,
-            "toleranceBps": 1000, "penaltyPerKwh": 0, "pricing": 0}
+            "clearingDeadline": start - SLOT, "challengeWindow": 300, "activationLead": 60, "settlementGrace": 900,
+            "toleranceBps": 1000, "penaltyPerKwh": 0, "pricing": 0, "confirmDeadline": start - 60}
+
+
+def test_the_base_config_is_accepted_so_each_refusal_below_is_its_field(world):
+    cfg = _config(world)
+    opened = [e for e in world.ledger.market.c.transact("openRound", cfg, sender=world.actors.operator).events
+              if e.name == "RoundOpened"]
+    assert len(opened) == 1 and opened[0]["config"]["confirmDeadline"] == cfg["confirmDeadline"]
 
 
 @pytest.mark.parametrize("field,value", [("slotLen", 7), ("slotCount", 0), ("deliveryStart", 1), ("gateClosure", 1),
