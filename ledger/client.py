@@ -71,6 +71,17 @@ class ContractClient:
             raise decode_revert(raw) from None
         return decode_output(item, out)
 
+    def estimate(self, fn: str, *args: Any, sender: str, value: int = 0) -> int:
+        """The gas `fn(*args)` would use if `sender` sent it now; ContractRevert if it would revert."""
+        data = self.encode(fn, *args)
+        try:
+            return self.chain.estimate_gas(sender, self.address, data, value)
+        except Exception as exc:
+            raw = self.chain.revert_data(exc)
+            if raw is None:
+                raise
+            raise decode_revert(raw) from None
+
     def transact(self, fn: str, *args: Any, sender: Signer, gas: int | None = None,
                  value: int = 0) -> TxResult:
         data = self.encode(fn, *args)

@@ -76,9 +76,19 @@ class MarketClient:
 
     def submit_offers(self, fsp: Signer, offers: list[FlexOffer], *, gas: int | None = None) -> list[int]:
         """One transaction for a portfolio; returns the new offer ids in order."""
-        res = self.c.transact("submitOffers", [o.to_chain() for o in offers], sender=fsp,
-                              gas=gas or OFFER_BATCH_GAS)
+        res = self.submit_offers_tx(fsp, offers, gas=gas)
         return [e["offerId"] for e in res.all("OfferSubmitted")]
+
+    def submit_offers_tx(self, fsp: Signer, offers: list[FlexOffer], *, gas: int | None = None) -> TxResult:
+        """`submit_offers`, returning the transaction (its OfferSubmitted events carry the ids)."""
+        return self.c.transact("submitOffers", [o.to_chain() for o in offers], sender=fsp,
+                               gas=gas or OFFER_BATCH_GAS)
+
+    def estimate_submit(self, sender: str, offers: list[FlexOffer]) -> int:
+        """Gas of submitting `offers` (one: submitOffer, several: submitOffers) from `sender`, sending nothing."""
+        if len(offers) == 1:
+            return self.c.estimate("submitOffer", offers[0].to_chain(), sender=sender)
+        return self.c.estimate("submitOffers", [o.to_chain() for o in offers], sender=sender)
 
     def offer(self, offer_id: int) -> tuple[FlexOffer, int]:
         """The current data and version of an offer, from the event index."""

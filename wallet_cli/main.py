@@ -1,113 +1,87 @@
-"""`flexwallet`: the FSP's wallet; `--json` everywhere.
+"""`flexwallet`: the FSP's wallet — keys, assets, offers, awards, activations, settlements, money.
 
-    flexwallet offer submit F    submit a flex-offer (FlexLedger or AAU JSON), checked locally first
-    flexwallet offer show N      one offer, optionally as an AAU document
-    flexwallet offer withdraw N  withdraw (or, after an award, opt out of) an offer
-    flexwallet award confirm N   confirm this wallet's awards of a final round (escrow locked)
-    flexwallet balance [ADDR]    token balance and reliability record (the wallet's own by default)
+    flexwallet profile add|list         named settings in ~/.config/flexwallet/config.toml
+    flexwallet key new|import|list|show|export-address|rotate-passphrase
+    flexwallet asset register|list|show|rotate-device-key
+    flexwallet offer submit|update|withdraw|list|show
+    flexwallet award list|confirm       activation list|opt-in|decline|opt-out
+    flexwallet settlement list|show     balance   history   approve-collateral
 
-A key is `--keystore FILE` (password from `--password-file` or FLEXLEDGER_PASSWORD) or
-`--dev-account N` on development chains. Errors are one line on stderr with the exit codes of
-`cli_common.errors`.
+Every command takes --profile, --rpc/--manifest, --key/--keystore/--password-file (or
+--dev-account on development chains) and --json; errors are one line on stderr with the exit
+codes of `cli_common.errors` (0 ok, 1 refused by a rule, 2 bad input, 3 node unreachable).
+Shell completion: `flexwallet --install-completion`. See docs/wallet.md.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from cli_common.context import attach, json_file, signer
-from cli_common.errors import BadInput, CliApp, Refused, main_for
-from cli_common.options import DEFAULT_MANIFEST, DEFAULT_RPC, Dev, Json, Keystore, ManifestOpt, PasswordFile, Rpc
-from cli_common.output import balance, console, emit, render_balance, render_outcomes
-from ledger.errors import OfferInvalid
-from ledger.messages import FlexOffer
-from ledger.messages.aau import from_aau, to_aau
-from operations.settlement_run import confirm_awards
+from cli_common.context import attach  # noqa: F401  (kept for callers that patch it)
+from cli_common.errors import BadInput, CliApp, main_for
+from wallet_cli import money
+from wallet_cli.assets import asset_app
+from wallet_cli.awards import activation_app, award_app, settlement_app
+from wallet_cli.keys import key_app
+from wallet_cli.offers import offer_app
+from wallet_cli.profiles import SETTINGS, Config
+from wallet_cli.render import show
 
-app = CliApp(help="FlexLedger wallet of a flexibility service provider (FSP): offers, awards, balance.")
-offer_app = CliApp(help="Flex-offers.")
-award_app = CliApp(help="Awards.")
-app.add_typer(offer_app, name="offer")
-app.add_typer(award_app, name="award")
+app = CliApp(help="FlexLedger wallet of a flexibility service provider (FSP): keys, assets, offers, awards, "
+                  "activations, settlements, money.", add_completion=True)
+profile_app = CliApp(help="Named profiles in the config file (FLEXWALLET_CONFIG overrides its path).")
+for sub, name in [(profile_app, "profile"), (key_app, "key"), (asset_app, "asset"), (offer_app, "offer"),
+                  (award_app, "award"), (activation_app, "activation"), (settlement_app, "settlement")]:
+    app.add_typer(sub, name=name)
+money.register(app)
 
-
-@offer_app.command("submit")
-def offer_submit(file: Path, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
-                 aau: Annotated[bool, typer.Option(help="FILE is an AAU FlexOffer document")] = False,
-                 dev_account: Dev = None, keystore: Keystore = None, password_file: PasswordFile = None,
-                 json_out: Json = False) -> None:
-    """Submit the flex-offer in FILE (checked locally before anything is sent)."""
-    doc = json_file(file, "offer file")
-    try:
-        offer = from_aau(doc) if aau else FlexOffer.model_validate(doc)
-    except OfferInvalid as exc:  # the document itself is malformed: bad input, not a refusal
-        raise BadInput(f"offer file {file}: {exc}") from None
-    fsp = signer(dev_account, keystore, password_file)
-    offer_id = attach(rpc, manifest).market.submit_offer(fsp, offer)
-    emit({"offer_id": offer_id, "offer_hash": "0x" + offer.offer_hash(offer_id).hex()}, json_out,
-         lambda d: console.print(f"offer {d['offer_id']} recorded, hash {d['offer_hash']}"))
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
-@offer_app.command("show")
-def offer_show(offer_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
-               aau: Annotated[bool, typer.Option(help="print as an AAU FlexOffer document")] = False) -> None:
-    """Print an offer as recorded on the ledger (FlexLedger JSON, or AAU with --aau)."""
-    ledger = attach(rpc, manifest)
-    offer, version = ledger.market.offer(offer_id)
-    status = ledger.market.offer_status(offer_id).name
-    doc = to_aau(offer, offer_id=offer_id, state=status) if aau else {
-        "offer_id": offer_id, "version": version, "status": status, **offer.model_dump(mode="json")}
-    typer.echo(json.dumps(doc, indent=2))
+@profile_app.command("add")
+def profile_add(name: Annotated[str, typer.Argument(help="profile name")],
+                rpc: Annotated[Optional[str], typer.Option("--rpc", help="JSON-RPC URL of the ledger")] = None,
+                manifest: Annotated[Optional[Path], typer.Option("--manifest", help="deployment manifest")] = None,
+                node: Annotated[Optional[str], typer.Option("--node", help="a FlexLedger node's API URL")] = None,
+                key: Annotated[Optional[str], typer.Option("--key", help="identity name")] = None,
+                round_id: Annotated[Optional[int], typer.Option("--round", help="default round (AAU)")] = None,
+                asset: Annotated[Optional[int], typer.Option("--asset", help="default asset (AAU)")] = None,
+                reservation_price: Annotated[Optional[int], typer.Option("--reservation-price")] = None,
+                activation_price: Annotated[Optional[int], typer.Option("--activation-price")] = None,
+                default: Annotated[bool, typer.Option("--default", help="make it the default profile")] = False,
+                json_out: Json = False) -> None:
+    """Add or update profile NAME (only the settings given change).
+
+    Example: flexwallet profile add local --rpc http://127.0.0.1:8545 --manifest var/manifest.json --key fsp --default
+    """
+    cfg = Config.load()
+    prof = cfg.profiles.setdefault(name, {})
+    given = {"rpc": rpc, "manifest": str(manifest.resolve()) if manifest else None, "node": node, "key": key,
+             "round": round_id, "asset": asset, "reservation_price": reservation_price,
+             "activation_price": activation_price}
+    prof.update({k: v for k, v in given.items() if v is not None})
+    if default or cfg.default is None:
+        cfg.default = name
+    cfg.save()
+    show({"profile": name, "default": cfg.default == name, "path": str(cfg.path), **prof}, json_out)
 
 
-@offer_app.command("withdraw")
-def offer_withdraw(offer_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
-                   dev_account: Dev = None, keystore: Keystore = None, password_file: PasswordFile = None) -> None:
-    """Withdraw an offer (free before gate closure; an opt-out after an award)."""
-    fsp = signer(dev_account, keystore, password_file)
-    ledger = attach(rpc, manifest)
-    ledger.market.withdraw_offer(fsp, offer_id)
-    console.print(f"offer {offer_id}: {ledger.market.offer_status(offer_id).name}")
+@profile_app.command("list")
+def profile_list(json_out: Json = False) -> None:
+    """The profiles of the config file and which is the default.
 
-
-@award_app.command("confirm")
-def award_confirm(round_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
-                  dev_account: Dev = None, keystore: Keystore = None, password_file: PasswordFile = None,
-                  json_out: Json = False) -> None:
-    """Confirm all of this wallet's awards in a final round (locks each buyer's escrow)."""
-    fsp = signer(dev_account, keystore, password_file)
-    rows = [asdict(o) for o in confirm_awards(attach(rpc, manifest), fsp, round_id)]
-    emit(rows, json_out, render_outcomes)
-    refused = [r for r in rows if r["status"] != "confirmed"]
-    if refused:
-        raise Refused(f"{len(refused)} of {len(rows)} awards not confirmed; offer {refused[0]['offer_id']}: "
-                      f"{refused[0]['status'].removeprefix('refused: ')}")
-
-
-@app.command("balance")
-def balance_cmd(address: Annotated[Optional[str], typer.Argument(help="default: the wallet's own address")] = None,
-                rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST, dev_account: Dev = None,
-                keystore: Keystore = None, json_out: Json = False) -> None:
-    """Settlement-token balance and reliability record (the wallet's own unless ADDRESS is given)."""
-    if address is None:
-        address = _own_address(dev_account, keystore)
-    emit(balance(attach(rpc, manifest), address), json_out, render_balance)
-
-
-def _own_address(dev: int | None, keystore: Path | None) -> str:
-    from ledger.accounts import dev_account
-    from ledger.keys import keystore_address
-
-    if keystore is not None:
-        return keystore_address(keystore)  # no password needed to read an address
-    if dev is None:
-        raise BadInput("name an ADDRESS, or the wallet's key: --keystore PATH or --dev-account N")
-    return dev_account(dev).address
+    Example: flexwallet profile list
+    """
+    cfg = Config.load()
+    rows = [{"profile": n, "default": n == cfg.default, **{k: p.get(k) for k in SETTINGS}}
+            for n, p in sorted(cfg.profiles.items())]
+    if not rows and not json_out:
+        raise BadInput(f"no profiles in {cfg.path} (add one: flexwallet profile add NAME --rpc URL ...)")
+    show(rows, json_out, ["profile", "default", "rpc", "manifest", "node", "key", "round", "asset"],
+         title=str(cfg.path))
 
 
 main = main_for(app, "flexwallet")

@@ -91,6 +91,10 @@ class ChainBackend(ABC):
             tx["from"] = sender
         return bytes(self.w3.eth.call(tx, block))
 
+    def estimate_gas(self, sender: str, to: str, data: bytes, value: int = 0) -> int:
+        """eth_estimateGas of a transaction from `sender` (raises the backend's exception on revert)."""
+        return int(self.w3.eth.estimate_gas({"from": sender, "to": to, "data": data, "value": value}))
+
     @abstractmethod
     def revert_data(self, exc: BaseException) -> bytes | None:
         """The raw revert bytes carried by an exception from call(), or None if it is no revert."""

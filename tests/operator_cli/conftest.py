@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 import operator_cli.main
+import wallet_cli.context
 import wallet_cli.main
 from cli_common.errors import run_cli
 
@@ -30,7 +31,7 @@ class Result:
 def cli(world, monkeypatch, capsys):
     """cli("flexledger" | "flexwallet", *args) -> Result, against `world`'s ledger."""
     apps = {"flexledger": operator_cli.main, "flexwallet": wallet_cli.main}
-    for module in apps.values():
+    for module in (*apps.values(), wallet_cli.context):  # flexwallet's commands attach in wallet_cli.context
         monkeypatch.setattr(module, "attach", lambda rpc, manifest: world.ledger)
 
     def run(prog: str, *args: str) -> Result:

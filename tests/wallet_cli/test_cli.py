@@ -52,7 +52,7 @@ def test_cli_deploys_submits_an_offer_and_shows_the_round(anvil_node, tmp_path):
     shown = json.loads(out.stdout)
     assert [o["id"] for o in shown["offers"]] == [offer_id] and shown["offers"][0]["status"] == "OFFERED"
     out = flexwallet("offer", "show", str(offer_id), "--aau", "--rpc", anvil_node.url, "--manifest", str(manifest))
-    assert json.loads(out.stdout)["flexLedger"]["assetId"] == world.asset
+    assert json.loads(out.stdout)["flexOffer"][0]["flexLedger"]["assetId"] == world.asset
     out = flexwallet("offer", "withdraw", str(offer_id), "--rpc", anvil_node.url, "--manifest", str(manifest),
               "--dev-account", fsp_index)
     assert out.returncode == 0 and "WITHDRAWN" in out.stdout
