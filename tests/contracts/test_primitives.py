@@ -63,9 +63,12 @@ def test_every_leaf_of_any_tree_has_a_valid_proof(leaves):
     assert all(verify(tree.root, leaf, tree.proof(leaf)) for leaf in leaves)
 
 
-def test_tree_refuses_empty_and_duplicate_leaves():
+def test_a_tree_without_leaves_is_refused():
     with pytest.raises(ValueError, match="at least one"):
         MerkleTree.from_leaves([])
+
+
+def test_a_tree_with_a_duplicate_leaf_is_refused():
     with pytest.raises(ValueError, match="duplicate"):
         MerkleTree.from_leaves([b"\x01" * 32, b"\x01" * 32])
 

@@ -75,16 +75,38 @@ def test_admin_grants_and_revokes_roles_with_events(world):
     assert not reg.has_role(Role.TSO, a.dso.address)
 
 
-def test_suspension_and_reinstatement_of_a_participant(world):
+def test_admin_suspends_a_participant_with_event(world):
     a, reg = world.actors, world.ledger.registry
     ev = reg.suspend_participant(a.admin, a.fsp2.address, "unpaid penalties").event("ParticipantSuspended")
     assert (ev["account"], ev["by"], ev["reason"]) == (a.fsp2.address, a.admin.address, "unpaid penalties")
     assert not reg.is_active(a.fsp2.address)
+
+
+def test_suspending_a_suspended_participant_is_refused(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_participant(a.admin, a.fsp2.address, "unpaid penalties")
     with reverts("RegistryParticipantSuspended", account=a.fsp2.address):
         reg.suspend_participant(a.admin, a.fsp2.address, "again")
+
+
+def test_a_suspended_participant_cannot_register_assets(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_participant(a.admin, a.fsp2.address, "unpaid penalties")
     with reverts("RegistryParticipantSuspended", account=a.fsp2.address):
         reg.register_asset(a.fsp2, world.zone, "N-1", AssetKind.PRODUCTION, 1, 1, "M", new_account().address)
+
+
+def test_admin_reinstates_a_suspended_participant_with_event(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_participant(a.admin, a.fsp2.address, "unpaid penalties")
     assert reg.reinstate_participant(a.admin, a.fsp2.address).event("ParticipantReinstated")["by"] == a.admin.address
+    assert reg.is_active(a.fsp2.address)
+
+
+def test_reinstating_a_participant_that_is_not_suspended_is_refused(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_participant(a.admin, a.fsp2.address, "unpaid penalties")
+    reg.reinstate_participant(a.admin, a.fsp2.address)
     with reverts("RegistryParticipantNotSuspended"):
         reg.reinstate_participant(a.admin, a.fsp2.address)
 
@@ -136,14 +158,21 @@ def test_a_zone_naming_a_node_twice_is_refused(world):
         world.ledger.registry.declare_zone(world.actors.dso, "NL-CP-DUP", ["D", "D"])
 
 
-def test_only_the_zones_dso_adds_nodes(world):
+def test_another_dso_cannot_add_nodes_to_a_zone(world):
     a, reg = world.actors, world.ledger.registry
     with reverts("RegistryNotZoneDso", zoneId=world.zone, account=a.dso2.address):
         reg.add_zone_nodes(a.dso2, world.zone, ["N-3"])
+
+
+def test_the_zones_dso_adds_nodes_with_event(world):
+    a, reg = world.actors, world.ledger.registry
     ev = reg.add_zone_nodes(a.dso, world.zone, ["N-3"]).event("ZoneNodesAdded")
     assert ev["zoneId"] == world.zone and ev["nodes"] == [b32("N-3")]
+
+
+def test_adding_nodes_to_an_unknown_zone_is_refused(world):
     with reverts("RegistryUnknownZone", zoneId=99):
-        reg.add_zone_nodes(a.dso, 99, ["N-3"])
+        world.ledger.registry.add_zone_nodes(world.actors.dso, 99, ["N-3"])
 
 
 # ---- assets -----------------------------------------------------------------------------
@@ -182,14 +211,25 @@ def test_asset_registration_refuses_bad_input(world, zone, node, up, down, meter
                                              meter, signer_addr)
 
 
-def test_only_the_zones_dso_grid_prequalifies_with_conditional_limit(world):
-    a, reg = world.actors, world.ledger.registry
+def test_another_dso_cannot_grid_prequalify_an_asset(world):
+    a = world.actors
     with reverts("RegistryNotZoneDso", account=a.dso2.address):
-        reg.grid_prequalify(a.dso2, world.asset, 1000, 1000)
+        world.ledger.registry.grid_prequalify(a.dso2, world.asset, 1000, 1000)
+
+
+def test_an_fsp_cannot_grid_prequalify_its_own_asset(world):
+    a = world.actors
     with reverts("RegistryNotZoneDso", account=a.fsp.address):
-        reg.grid_prequalify(a.fsp, world.asset)
+        world.ledger.registry.grid_prequalify(a.fsp, world.asset)
+
+
+def test_a_grid_limit_above_the_assets_power_is_refused(world):
     with reverts("RegistryInvalidLimit", limitUpW=20_000, limitDownW=0):
-        reg.grid_prequalify(a.dso, world.asset, 20_000, 0)
+        world.ledger.registry.grid_prequalify(world.actors.dso, world.asset, 20_000, 0)
+
+
+def test_the_zones_dso_grid_prequalifies_with_a_conditional_limit(world):
+    a, reg = world.actors, world.ledger.registry
     ev = reg.grid_prequalify(a.dso, world.asset, 6_000, 4_000).event("AssetGridPrequalified")
     assert (ev["assetId"], ev["dso"], ev["limitUpW"], ev["limitDownW"]) == (world.asset, a.dso.address, 6_000, 4_000)
     asset = reg.asset(world.asset)
@@ -204,46 +244,97 @@ def test_only_the_zones_dso_revokes_grid_prequalification(world):
     assert ev["reason"] == "feeder works" and not reg.asset(world.asset).grid_prequalified
 
 
-def test_buyers_prequalify_assets_for_products(world):
-    a, reg = world.actors, world.ledger.registry
+def test_a_non_buyer_cannot_product_prequalify(world):
+    a = world.actors
     with reverts("RegistryNotBuyer", account=a.fsp.address):
-        reg.product_prequalify(a.fsp, world.asset, "mFRR")
+        world.ledger.registry.product_prequalify(a.fsp, world.asset, "mFRR")
+
+
+def test_a_buyer_product_prequalifies_for_itself_with_event(world):
+    a, reg = world.actors, world.ledger.registry
     ev = reg.product_prequalify(a.tso, world.asset, "mFRR").event("AssetProductPrequalified")
     assert (ev["assetId"], ev["buyer"], ev["product"]) == (world.asset, a.tso.address, b32("mFRR"))
     assert reg.is_product_prequalified(world.asset, a.tso.address, "mFRR")
     assert not reg.is_product_prequalified(world.asset, a.dso.address, "mFRR")
+
+
+def test_a_non_buyer_cannot_revoke_a_product_prequalification(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.product_prequalify(a.tso, world.asset, "mFRR")
     with reverts("RegistryNotBuyer", account=a.auditor.address):
         reg.revoke_product_prequalification(a.auditor, world.asset, "mFRR")
+
+
+def test_a_buyer_revokes_its_product_prequalification_with_event(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.product_prequalify(a.tso, world.asset, "mFRR")
     ev = reg.revoke_product_prequalification(a.tso, world.asset, "mFRR").event("AssetProductPrequalificationRevoked")
     assert ev["buyer"] == a.tso.address and not reg.is_product_prequalified(world.asset, a.tso.address, "mFRR")
+
+
+def test_product_prequalifying_an_unknown_asset_is_refused(world):
     with reverts("RegistryUnknownAsset", assetId=77):
-        reg.product_prequalify(a.tso, 77, "mFRR")
+        world.ledger.registry.product_prequalify(world.actors.tso, 77, "mFRR")
 
 
-def test_asset_suspension_by_admin_or_zone_dso_only(world):
+@pytest.mark.parametrize("intruder", ["fsp", "dso2", "tso"])
+def test_only_the_admin_or_the_zones_dso_suspends_an_asset(world, intruder):
+    party = getattr(world.actors, intruder)
+    with reverts("RegistryNotSuspender", account=party.address):
+        world.ledger.registry.suspend_asset(party, world.asset, "x")
+
+
+def test_the_zones_dso_suspends_an_asset_with_event(world):
     a, reg = world.actors, world.ledger.registry
-    for intruder in (a.fsp, a.dso2, a.tso):
-        with reverts("RegistryNotSuspender", account=intruder.address):
-            reg.suspend_asset(intruder, world.asset, "x")
     ev = reg.suspend_asset(a.dso, world.asset, "meter tampering").event("AssetSuspended")
     assert (ev["assetId"], ev["by"], ev["reason"]) == (world.asset, a.dso.address, "meter tampering")
+
+
+def test_suspending_a_suspended_asset_is_refused(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_asset(a.dso, world.asset, "meter tampering")
     with reverts("RegistryAssetSuspended", assetId=world.asset):
         reg.suspend_asset(a.admin, world.asset, "again")
+
+
+def test_only_the_admin_or_the_zones_dso_reinstates_an_asset(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_asset(a.dso, world.asset, "meter tampering")
     with reverts("RegistryNotSuspender", account=a.fsp.address):
         reg.reinstate_asset(a.fsp, world.asset)
+
+
+def test_the_admin_reinstates_a_suspended_asset_with_event(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_asset(a.dso, world.asset, "meter tampering")
     assert reg.reinstate_asset(a.admin, world.asset).event("AssetReinstated")["by"] == a.admin.address
+
+
+def test_reinstating_an_asset_that_is_not_suspended_is_refused(world):
+    a, reg = world.actors, world.ledger.registry
+    reg.suspend_asset(a.dso, world.asset, "meter tampering")
+    reg.reinstate_asset(a.admin, world.asset)
     with reverts("RegistryAssetNotSuspended"):
         reg.reinstate_asset(a.dso, world.asset)
 
 
-def test_only_the_metering_authority_rotates_the_device_key(world):
+# not another FSP, and not the asset's owner either (issue 10)
+@pytest.mark.parametrize("party", ["fsp2", "fsp"], ids=["another fsp", "the assets owner"])
+def test_only_the_metering_authority_rotates_the_device_key(world, party):
+    account = getattr(world.actors, party)
+    with reverts("DeviceKeysNotMetering", account=account.address):
+        world.ledger.registry.rotate_device_signer(account, world.asset, new_account().address)
+
+
+def test_the_device_key_cannot_be_rotated_to_the_owners_key(world):
+    a = world.actors
+    with reverts("DeviceKeysInvalidSigner"):
+        world.ledger.registry.rotate_device_signer(a.metering, world.asset, a.fsp.address)
+
+
+def test_the_metering_authority_rotates_the_device_key_with_event(world):
     a, reg = world.actors, world.ledger.registry
     fresh = new_account().address
-    for party in (a.fsp2, a.fsp):  # not another FSP, and not the asset's owner either (issue 10)
-        with reverts("DeviceKeysNotMetering", account=party.address):
-            reg.rotate_device_signer(party, world.asset, fresh)
-    with reverts("DeviceKeysInvalidSigner"):
-        reg.rotate_device_signer(a.metering, world.asset, a.fsp.address)
     ev = reg.rotate_device_signer(a.metering, world.asset, fresh).event("DeviceSignerRotated")
     assert (ev["assetId"], ev["oldSigner"], ev["newSigner"]) == (world.asset, a.device.address, fresh)
     assert reg.asset(world.asset).device_signer == fresh

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from domain.enums import OfferStatus, Phase, SkipReason
+from domain.enums import AssetKind, OfferStatus, Phase, SkipReason
 from ledger.accounts import new_account
 from domain.eip712 import sign_digest
 from ledger.messages import FlexOffer
@@ -216,22 +216,52 @@ def test_settlement_cannot_run_twice(world):
 
 # ---- activation rules ----------------------------------------------------------------------
 
-def test_activation_rules(world):
+def test_only_the_awards_buyer_activates(world):
+    x = award_round(world)
+    with reverts("SettlementNotBuyer", account=world.actors.tso.address):
+        world.ledger.settlement.activate(world.actors.tso, x.award, 0, 4)
+
+
+def test_an_activation_beyond_the_awards_slices_is_refused(world):
+    x = award_round(world)
+    with reverts("SettlementBadActivationRange", first=2, count=3):
+        world.ledger.settlement.activate(world.actors.dso, x.award, 2, 3)
+
+
+def test_only_the_awards_fsp_opts_in(world):
     x = award_round(world)
     s, a = world.ledger.settlement, world.actors
-    with reverts("SettlementNotBuyer", account=a.tso.address):
-        s.activate(a.tso, x.award, 0, 4)
-    with reverts("SettlementBadActivationRange", first=2, count=3):
-        s.activate(a.dso, x.award, 2, 3)
     with reverts("SettlementNotFsp", account=a.fsp2.address):
         s.c.transact("optIn", x.award.leaf, sender=a.fsp2)
-    ev = s.activate(a.dso, x.award, 0, 4).event("ActivationRequested")
+
+
+def test_the_buyer_activates_with_event_and_the_offer_is_activated(world):
+    x = award_round(world)
+    ev = world.ledger.settlement.activate(world.actors.dso, x.award, 0, 4).event("ActivationRequested")
     assert (ev["firstSlice"], ev["count"], ev["firstSlotStart"]) == (0, 4, x.slot(0))
     assert world.ledger.market.offer_status(x.award.offer_id) == OfferStatus.ACTIVATED
+
+
+def test_an_activated_award_cannot_be_activated_again(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
     with reverts("SettlementWrongPhase", phase=Phase.ACTIVATED):
         s.activate(a.dso, x.award, 0, 4)
+
+
+def test_an_fsp_cannot_opt_out_of_an_activation_it_has_not_accepted(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
     with reverts("SettlementWrongPhase", phase=Phase.ACTIVATED):
         s.opt_out(a.fsp, x.award)
+
+
+def test_incapacity_cannot_be_declared_once_the_first_slot_has_started(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.dso, x.award, 0, 4)
     goto(world, x.slot(0))
     with reverts("SettlementTooLateToDecline"):
         s.declare_incapacity(a.fsp, x.award)
@@ -244,14 +274,24 @@ def test_activation_after_the_lead_time_is_refused(world):
         world.ledger.settlement.activate(world.actors.dso, x.award, 0, 4)
 
 
-def test_dso_red_zone_refuses_and_blocks_tso_activations_with_a_reason(world):
+def test_only_the_zones_dso_turns_it_red(world):
+    award_round(world, buyer="tso")
+    with reverts("SettlementNotZoneDso", account=world.actors.dso2.address):
+        world.ledger.settlement.set_zone_red(world.actors.dso2, world.zone, True, "not mine")
+
+
+def test_a_dso_cannot_block_an_activation_while_its_zone_is_not_red(world):
     x = award_round(world, buyer="tso")
     s, a = world.ledger.settlement, world.actors
-    with reverts("SettlementNotZoneDso", account=a.dso2.address):
-        s.set_zone_red(a.dso2, world.zone, True, "not mine")
     s.activate(a.tso, x.award, 0, 4)
     with reverts("SettlementZoneNotRed", zoneId=world.zone):
         s.block_activation(a.dso, x.award, "too early")
+
+
+def test_a_dso_red_zone_blocks_tso_activations_with_a_reason(world):
+    x = award_round(world, buyer="tso")
+    s, a = world.ledger.settlement, world.actors
+    s.activate(a.tso, x.award, 0, 4)
     ev = s.set_zone_red(a.dso, world.zone, True, "transformer TR-1 at 98 %").event("ZoneTrafficLight")
     assert ev["red"] is True and ev["reason"] == "transformer TR-1 at 98 %"
     ev = s.block_activation(a.dso, x.award, "TSO activation would overload TR-1").event("ActivationBlocked")
@@ -280,50 +320,78 @@ def test_valid_reading_is_recorded_and_identical_resubmission_is_a_no_op(world):
     assert again.all("ReadingRecorded") == [] and s.reading(world.asset, x.slot(0)) == (True, 480, 7)
 
 
-@pytest.mark.parametrize("forgery", ["fsp key", "other asset", "other slot", "tampered energy", "future slot"])
-def test_forged_or_tampered_readings_are_refused(world, forgery):
+def _due_slot_0(world):
+    """An awarded round whose first slot has ended: its reading is due."""
     x = award_round(world)
     goto(world, x.slot(1))
-    a, s = world.actors, world.ledger.settlement
-    if forgery == "fsp key":
-        r = sign(world, a.fsp, world.asset, x.slot(0), 500, 1)
-        with reverts("SettlementBadSignature", index=0, recovered=a.fsp.address, expected=a.device.address):
-            s.submit_readings(a.outsider, [r])
-    elif forgery == "other asset":
-        from domain.enums import AssetKind
-        other = world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.CONSUMPTION, 1000, 1000,
-                                                     "M-2", a.device2.address)
-        world.ledger.registry.set_device_signer(a.metering, other, a.device2.address, 0)
-        r = sign(world, a.device, other, x.slot(0), 500, 1)  # asset 1's device signs for asset `other`
-        with reverts("SettlementBadSignature", recovered=a.device.address, expected=a.device2.address):
-            s.submit_readings(a.outsider, [r])
-    elif forgery == "other slot":
-        r = sign(world, a.device, world.asset, x.slot(0), 500, 1)
-        moved = SignedReading(r.asset_id, x.slot(1), r.energy_wh, r.seq, r.signature)
-        with reverts("SettlementBadSignature", expected=a.device.address):
-            s.submit_readings(a.outsider, [moved])
-    elif forgery == "tampered energy":
-        r = sign(world, a.device, world.asset, x.slot(0), 900, 1)
-        with reverts("SettlementBadSignature", expected=a.device.address):
-            s.submit_readings(a.outsider, [SignedReading(r.asset_id, r.slot_start, 400, r.seq, r.signature)])
-    else:
-        r = sign(world, a.device, world.asset, x.slot(3), 500, 1)
-        with reverts("SettlementReadingNotDue", index=0, slotStart=x.slot(3)):
-            s.submit_readings(a.outsider, [r])
-    assert s.reading(world.asset, x.slot(0))[0] is False
+    return x
 
 
-def test_reading_signed_by_a_rotated_out_device_key_is_refused(world):
+def _refused_and_not_recorded(world, x, reading, error, **args):
+    with reverts(error, **args):
+        world.ledger.settlement.submit_readings(world.actors.outsider, [reading])
+    assert world.ledger.settlement.reading(world.asset, x.slot(0))[0] is False
+
+
+def test_a_reading_signed_by_the_fsps_key_is_refused(world):
+    x, a = _due_slot_0(world), world.actors
+    r = sign(world, a.fsp, world.asset, x.slot(0), 500, 1)
+    _refused_and_not_recorded(world, x, r, "SettlementBadSignature", index=0, recovered=a.fsp.address,
+                              expected=a.device.address)
+
+
+def test_a_reading_signed_by_another_assets_device_is_refused(world):
+    x, a = _due_slot_0(world), world.actors
+    other = world.ledger.registry.register_asset(a.fsp, world.zone, "N-2", AssetKind.CONSUMPTION, 1000, 1000,
+                                                 "M-2", a.device2.address)
+    world.ledger.registry.set_device_signer(a.metering, other, a.device2.address, 0)
+    r = sign(world, a.device, other, x.slot(0), 500, 1)  # asset 1's device signs for asset `other`
+    _refused_and_not_recorded(world, x, r, "SettlementBadSignature", recovered=a.device.address,
+                              expected=a.device2.address)
+
+
+def test_a_reading_moved_to_another_slot_is_refused(world):
+    x, a = _due_slot_0(world), world.actors
+    r = sign(world, a.device, world.asset, x.slot(0), 500, 1)
+    moved = SignedReading(r.asset_id, x.slot(1), r.energy_wh, r.seq, r.signature)
+    _refused_and_not_recorded(world, x, moved, "SettlementBadSignature", expected=a.device.address)
+
+
+def test_a_reading_with_tampered_energy_is_refused(world):
+    x, a = _due_slot_0(world), world.actors
+    r = sign(world, a.device, world.asset, x.slot(0), 900, 1)
+    tampered = SignedReading(r.asset_id, r.slot_start, 400, r.seq, r.signature)
+    _refused_and_not_recorded(world, x, tampered, "SettlementBadSignature", expected=a.device.address)
+
+
+def test_a_reading_for_a_slot_that_has_not_ended_is_refused(world):
+    x, a = _due_slot_0(world), world.actors
+    r = sign(world, a.device, world.asset, x.slot(3), 500, 1)
+    _refused_and_not_recorded(world, x, r, "SettlementReadingNotDue", index=0, slotStart=x.slot(3))
+
+
+def _rotated_at_slot_1(world):
+    """An awarded round whose device key the metering authority rotated from slot 1 on; slot 1 has ended."""
     x = award_round(world)
     goto(world, x.slot(1))
-    a = world.actors
     fresh = new_account()
-    world.ledger.registry.set_device_signer(a.metering, world.asset, fresh.address, x.slot(1))  # from slot 1 on
+    world.ledger.registry.set_device_signer(world.actors.metering, world.asset, fresh.address, x.slot(1))
     goto(world, x.slot(2))
+    return x, fresh
+
+
+def test_a_reading_signed_by_a_rotated_out_device_key_is_refused(world):
+    x, fresh = _rotated_at_slot_1(world)
+    a = world.actors
     with reverts("SettlementBadSignature", recovered=a.device.address, expected=fresh.address):
         world.ledger.settlement.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 500, 2)])
     world.ledger.settlement.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(1), 500, 2)])
+
+
+def test_a_slot_before_the_rotation_is_refused_when_signed_by_the_new_key(world):
     # the slot before the rotation still belongs to the old key, which signed it when it was in force
+    x, fresh = _rotated_at_slot_1(world)
+    a = world.actors
     with reverts("SettlementBadSignature", recovered=fresh.address, expected=a.device.address):
         world.ledger.settlement.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(0), 500, 1)])
     world.ledger.settlement.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0), 500, 1)])
