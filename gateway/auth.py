@@ -145,6 +145,12 @@ class RoleLookup:
         self._cache: dict[str, tuple[int, Caller]] = {}
         self._lock = lock or threading.RLock()  # the node's chain lock
 
+    def cached(self, address: str) -> Caller | None:
+        """The answer already read for the newest block the node has seen, if any (no chain call)."""
+        hit = self._cache.get(address)
+        head = self.head()
+        return hit[1] if hit and hit[0] == head and head >= 0 else None
+
     def caller(self, address: str, *, fresh: bool = False) -> Caller:
         head = self.head()
         if not fresh:

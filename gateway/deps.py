@@ -32,7 +32,8 @@ def _standing(caller: Caller) -> Caller:
 async def _caller(request: Request, creds: HTTPAuthorizationCredentials | None, fresh: bool) -> Caller:
     ctx = node(request)
     address = ctx.auth.verify(f"Bearer {creds.credentials}" if creds else None)
-    return _standing(await run_in_threadpool(ctx.roles.caller, address, fresh=fresh))
+    cached = None if fresh else ctx.roles.cached(address)
+    return _standing(cached or await run_in_threadpool(ctx.roles.caller, address, fresh=fresh))
 
 
 async def authenticated(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
