@@ -69,7 +69,11 @@ class CanonicalResult:
     info: dict[str, Any] = field(default_factory=dict)  # solver diagnostics, not hashed
 
     def spec_hash(self) -> bytes:
-        return keccak(_dumps(self.clearing_spec))
+        return keccak(self.spec_bytes())
+
+    def spec_bytes(self) -> bytes:
+        """The clearing specification as canonical JSON: the data published on the ledger, hashed by specHash."""
+        return _dumps(self.clearing_spec)
 
     def awards_hash(self) -> bytes:
         return keccak(b"".join(a.packed() for a in self.awards))

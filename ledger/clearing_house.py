@@ -55,13 +55,16 @@ class ClearingHouseClient:
 
     def commit(self, operator: Signer, round_id: int, tree: AwardTree, *, total_cost: int, spec_hash: bytes,
                offer_acc: bytes | None = None, request_acc: bytes | None = None, bond: int | None = None,
-               award_count: int | None = None, publish: bool = True) -> TxResult:
+               award_count: int | None = None, publish: bool = True, grid_acc: bytes | None = None) -> TxResult:
         """Commit the tree's root and, unless `publish` is False, publish every award after it
-        (a round is final only with every award published)."""
+        (a round is final only with every award published). `grid_acc`: the grid inputs the
+        clearing used (default: the Market's, frozen at gate closure)."""
         info = self.market.round(round_id)
+        if grid_acc is None:
+            grid_acc = self.market.c.call("gridAcc", round_id)
         res = self.c.transact("commit", round_id, offer_acc if offer_acc is not None else info.offer_acc,
                               request_acc if request_acc is not None else info.request_acc, tree.root, total_cost,
-                              len(tree) if award_count is None else award_count, spec_hash, sender=operator,
+                              len(tree) if award_count is None else award_count, spec_hash, grid_acc, sender=operator,
                               value=self.min_bond() if bond is None else bond)
         if publish and len(tree):
             self.publish(operator, tree)

@@ -9,6 +9,7 @@ from ledger.client import ContractClient
 from ledger.deploy import Manifest, deploy
 from ledger.events import EventIndex
 from ledger.clearing_house import ClearingHouseClient
+from ledger.grid_inputs import GridInputsClient
 from ledger.market import MarketClient
 from ledger.registry import RegistryClient
 from ledger.settlement import SettlementClient, TokenClient
@@ -24,6 +25,7 @@ class Ledger:
         self.index = EventIndex([r.address for r in manifest.contracts.values()], from_block=manifest.deploy_block)
         self.registry = RegistryClient(self._client("Registry"))
         self.market = MarketClient(self._client("Market"), self.registry)
+        self.grid = GridInputsClient(self.market.c)  # the Market's grid inputs and clearing specs
         self.clearing = ClearingHouseClient(self._client("ClearingHouse"), self.market)
         self.token = TokenClient(self._client("SettlementToken"))
         self.settlement = SettlementClient(self._client("Settlement"))

@@ -13,12 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+import json
+
 from clearing import CanonicalResult, RoundInput, clear
+from clearing.solve import DEFAULT_OPTIONS
 from domain.award import AwardTree
 from domain.enums import PricingMode
 from ledger.client import TxResult
+from ledger.grid_inputs import GridState, rebuild_grid, verify_grid
 from ledger.round_state import RoundState, rebuild_round, verify_round
 from ledger.signer import Signer
+from operations.errors import OperationsError
 
 
 @dataclass
@@ -28,6 +33,7 @@ class ClearingRun:
     tree: AwardTree
     options: dict[str, Any]
     skipped_offers: dict[int, str] = field(default_factory=dict)
+    grid: GridState | None = None
 
     @property
     def total_cost(self) -> int:
@@ -39,7 +45,29 @@ def default_options(state: RoundState) -> dict[str, Any]:
     return {"pricing": "uniform" if state.config.pricing == PricingMode.UNIFORM else "pay_as_bid"}
 
 
-def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> tuple[RoundInput, dict[int, str]]:
+def options_from_spec(spec: bytes) -> dict[str, Any]:
+    """The engine options a published clearing specification (canonical JSON) was made with."""
+    try:
+        doc = json.loads(spec)
+        opts = {k: float(v) if isinstance(v, str) and isinstance(DEFAULT_OPTIONS.get(k), float) else v
+                for k, v in doc["options"].items()}
+        opts["pricing"] = doc["pricing"]
+        if doc.get("aggregation_tolerances"):
+            opts["tolerances"] = doc["aggregation_tolerances"]
+        return opts
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise OperationsError(f"the published clearing specification is not readable: {exc}") from None
+
+
+def committed_options(ledger, round_id: int) -> dict[str, Any] | None:
+    """The options of the round's committed clearing, read from its published specification (None if
+    the round has no commitment or its specification was never published)."""
+    spec_hash = ledger.clearing.commitment(round_id).spec_hash
+    spec = ledger.grid.spec(spec_hash) if any(spec_hash) else None
+    return None if spec is None else options_from_spec(spec)
+
+
+def round_input(ledger, state: RoundState, grid: GridState | None = None) -> tuple[RoundInput, dict[int, str]]:
     cfg = state.config
     offers, skipped, asset_limits = [], {}, {}
     for rec in state.clearable_offers():
@@ -64,8 +92,9 @@ def round_input(ledger, state: RoundState, zone_limits: dict | None = None) -> t
                  "direction": r.request.direction.sign, "first_slot": r.request.first_slot,
                  "power_w": list(r.request.power_w), "max_price": r.request.max_price}
                 for r in state.open_requests()]
+    zone_limits, sensitivities = grid.engine_inputs() if grid is not None else (None, None)
     rnd = RoundInput.from_dicts(state.round_id, offers, requests, slot_len=cfg.slot_len, n_slots=cfg.slot_count,
-                                zone_limits=zone_limits, asset_limits=asset_limits)
+                                zone_limits=zone_limits, sensitivities=sensitivities, asset_limits=asset_limits)
     return rnd, skipped
 
 
@@ -74,19 +103,25 @@ def _effective(max_w: int, limit_w: int) -> int:
     return limit_w if 0 < limit_w < max_w else max_w
 
 
-def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None,
-                 zone_limits: dict | None = None) -> ClearingRun:
-    """Read the round from events (verified against the contract) and clear it."""
+def run_clearing(ledger, round_id: int, options: dict[str, Any] | None = None) -> ClearingRun:
+    """Read the round and its grid inputs (the DSOs' zone limits and sensitivity rows) from events,
+    verified against the contract, and clear it: every input comes from the ledger."""
     ledger.sync()
     state = rebuild_round(ledger.index, round_id)
     verify_round(state, ledger.market)
+    grid = rebuild_grid(ledger.index, round_id)
+    verify_grid(grid, ledger.grid)
     opts = {**default_options(state), **(options or {})}
-    rnd, skipped = round_input(ledger, state, zone_limits)
+    rnd, skipped = round_input(ledger, state, grid)
     result = clear(rnd, opts)
-    return ClearingRun(state, result, AwardTree(result.awards), opts, skipped)
+    return ClearingRun(state, result, AwardTree(result.awards), opts, skipped, grid)
 
 
 def commit_run(ledger, operator: Signer, run: ClearingRun, bond: int | None = None) -> TxResult:
+    """Publish the clearing specification (data on the ledger), then commit the root with the
+    accumulators it covered (offers, requests, grid inputs) and publish every award."""
+    spec_hash = ledger.grid.publish_spec(operator, run.result.spec_bytes())
     return ledger.clearing.commit(operator, run.state.round_id, run.tree, total_cost=run.total_cost,
-                                  spec_hash=run.result.spec_hash(), offer_acc=run.state.offer_acc,
-                                  request_acc=run.state.request_acc, bond=bond)
+                                  spec_hash=spec_hash, offer_acc=run.state.offer_acc,
+                                  request_acc=run.state.request_acc, bond=bond,
+                                  grid_acc=run.grid.acc if run.grid is not None else None)

@@ -146,23 +146,23 @@ def _render_round(d: dict) -> None:
 
 @app.command("clear")
 def clear_cmd(round_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST, options: Options = None,
-              zone_limits: Annotated[Optional[Path], typer.Option(help="DSO zone limits JSON {zone: {up_wh, down_wh}}")] = None,
+              zone_limits: Annotated[Optional[Path], typer.Option(hidden=True, help="gone: the DSO posts zone limits "
+                                                                     "on the ledger (`flexledger grid post-limits`)")] = None,
               commit: Annotated[bool, typer.Option(help="commit the result on-chain with the bond")] = True,
               dev_account: Dev = None, keystore: Keystore = None, password_file: PasswordFile = None,
               json_out: Json = False) -> None:
     """Read, (aggregate,) solve and commit a round's clearing; print met/unmet, cost and prices."""
+    if zone_limits is not None:
+        raise BadInput("--zone-limits is gone: zone limits are clearing inputs on the ledger; the zone's DSO posts "
+                       "them before gate closure (`flexledger grid post-limits ROUND ZONE FILE`) and every clearing "
+                       "reads them from there")
     opts = json_text(options, "--options")
-    limits = json_file(zone_limits, "zone limits")
-    if limits is not None:
-        if not isinstance(limits, dict):
-            raise BadInput(f"zone limits {zone_limits}: expected an object {{zone: {{up_wh, down_wh}}}}")
-        limits = {int(k): v for k, v in limits.items()}
     operator = signer(dev_account, keystore, password_file) if commit else None
     ledger = attach(rpc, manifest)
     with Progress(console=console, transient=True, disable=json_out) as progress:
         task = progress.add_task(f"clearing round {round_id}", total=3)
         progress.update(task, description="reading the round from the ledger, solving")
-        run = run_clearing(ledger, round_id, opts, limits)
+        run = run_clearing(ledger, round_id, opts)
         progress.advance(task, 2)
         tx = None
         if commit:

@@ -58,7 +58,7 @@ def test_a_random_root_costs_the_operator_its_bond(world):
     r = ready_round(world)
     cl, a = world.ledger.clearing, world.actors
     cl.c.transact("commit", r.rid, world.ledger.market.round(r.rid).offer_acc,
-                  world.ledger.market.round(r.rid).request_acc, b"\x13" * 32, 1, 1, SPEC, sender=a.operator,
+                  world.ledger.market.round(r.rid).request_acc, b"\x13" * 32, 1, 1, SPEC, b"\0" * 32, sender=a.operator,
                   value=BOND)
     with reverts("ClearingNoFault", roundId=r.rid):  # still inside the publication period
         cl.challenge_publication(a.auditor, r.rid)

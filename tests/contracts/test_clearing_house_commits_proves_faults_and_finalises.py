@@ -120,7 +120,8 @@ def test_commit_for_an_unknown_round_is_refused(world, cleared):
     cl, a = world.ledger.clearing, world.actors
     tree = AwardTree([good_award(cleared)])
     with reverts("ClearingUnknownRound", roundId=77):
-        cl.c.transact("commit", 77, b"\0" * 32, b"\0" * 32, tree.root, 1, 1, SPEC, sender=a.operator, value=BOND)
+        cl.c.transact("commit", 77, b"\0" * 32, b"\0" * 32, tree.root, 1, 1, SPEC, b"\0" * 32, sender=a.operator,
+                      value=BOND)
 
 
 def test_a_second_commit_of_a_pending_round_is_refused(world, cleared):

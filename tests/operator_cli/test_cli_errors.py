@@ -56,9 +56,11 @@ def test_clear_with_options_that_are_not_json_exits_2(world, cli):
     assert r.code == 2 and "--options is not valid JSON" in one_line_error(r)
 
 
-def test_clear_with_a_missing_zone_limits_file_exits_2(world, cli, tmp_path):
+def test_clear_with_a_zone_limits_file_exits_2_naming_the_dsos_posting_on_the_ledger(world, cli, tmp_path):
+    (tmp_path / "limits.json").write_text('{"1": {"up_wh": 5, "down_wh": 5}}')
     r = cli("flexledger", "clear", "1", "--zone-limits", tmp_path / "limits.json", "--dev-account", OPERATOR)
-    assert r.code == 2 and f"cannot read zone limits {tmp_path / 'limits.json'}" in one_line_error(r)
+    assert r.code == 2 and "--zone-limits is gone" in one_line_error(r)
+    assert "DSO posts them" in one_line_error(r) and "flexledger grid post-limits" in one_line_error(r)
 
 
 def test_clear_with_an_engine_option_out_of_range_exits_2(world, cli):

@@ -10,6 +10,7 @@ import {AwardPublication} from "./AwardPublication.sol";
 import {ChallengeCommits} from "./ChallengeCommits.sol";
 import {FraudProofs} from "./FraudProofs.sol";
 import {Roles} from "../access/Roles.sol";
+import {IGridInputs} from "../market/GridInputs.sol";
 
 /// @dev The settlement contract's escrow hook, called inside confirmAward.
 interface IAwardEscrow {
@@ -57,10 +58,10 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
     /// @notice Commit a round's clearing result with a bond (msg.value).
     /// Requirements: caller is an active OPERATOR; gate closure has passed; before the clearing
     /// deadline (a re-clearing after a rejection: before delivery starts); no live commitment;
-    /// bond ≥ minBond; the accumulators and counts equal the Market's. Emits RoundCommitted.
+    /// bond ≥ minBond; the accumulators (offers, requests, grid inputs) equal the Market's. Emits RoundCommitted.
     function commit(
         uint64 roundId, bytes32 offerAcc, bytes32 requestAcc, bytes32 awardsRoot, uint128 totalCost,
-        uint32 awardCount, bytes32 specHash
+        uint32 awardCount, bytes32 specHash, bytes32 gridAcc
     ) external payable {
         if (!registry.hasRole(Roles.OPERATOR, msg.sender)) revert ClearingNotOperator(msg.sender);
         if (!registry.isActive(msg.sender)) revert ClearingParticipantInactive(msg.sender);
@@ -74,6 +75,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
         if (msg.value < minBond) revert ClearingBondTooLow(msg.value, minBond);
         if (offerAcc != r.offerAcc) revert ClearingAccumulatorMismatch(roundId, "offers");
         if (requestAcc != r.requestAcc) revert ClearingAccumulatorMismatch(roundId, "requests");
+        if (gridAcc != IGridInputs(address(market)).gridAcc(roundId)) revert ClearingAccumulatorMismatch(roundId, "grid");
         uint32 attempt = c.attempt + 1;
         _commitments[roundId] = Commitment({
             awardsRoot: awardsRoot, offerAcc: offerAcc, requestAcc: requestAcc, specHash: specHash,

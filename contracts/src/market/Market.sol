@@ -7,6 +7,7 @@ import {MarketStorage} from "./MarketStorage.sol";
 import {MarketRounds} from "./MarketRounds.sol";
 import {OfferStore} from "./OfferStore.sol";
 import {OfferRules} from "./OfferRules.sol";
+import {GridInputs} from "./GridInputs.sol";
 
 /// @title FlexLedger Market
 /// @notice Rounds, buyers' FlexRequests and sellers' flex-offers, with the offer lifecycle.
@@ -15,9 +16,10 @@ import {OfferRules} from "./OfferRules.sol";
 /// offers that were submitted.
 /// @dev Composed of its concerns: `MarketRounds` (rounds, requests, lifecycle managers),
 /// `OfferStore` (hash, status bits, accumulator, events), `OfferRules` with `OfferFastPath`
-/// (the submission rules). This file holds the offer entry points. Functions that change an
+/// (the submission rules), `GridInputs` (the DSOs' zone limits and sensitivity rows, clearing
+/// specifications). This file holds the offer entry points. Functions that change an
 /// existing offer take its full data as calldata and check it against the stored hash.
-contract Market is MarketRounds, OfferStore, OfferRules {
+contract Market is MarketRounds, OfferStore, OfferRules, GridInputs {
     uint256 private constant MAX_VERSION = 255;
 
     constructor(IRegistry registry_) MarketStorage(registry_) {}
