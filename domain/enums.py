@@ -102,6 +102,7 @@ class Fault(IntEnum):
     AWARDS_NOT_PUBLISHED = 21
     AWARD_COUNT_MISMATCH = 22
     TOTAL_COST_MISMATCH = 23
+    PARTICIPANT_INACTIVE = 24
 
 
 class Phase(IntEnum):

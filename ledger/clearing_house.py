@@ -53,6 +53,16 @@ class ClearingHouseClient:
     def min_bond(self) -> int:
         return self.c.call("minBond")
 
+    def required_bond(self, total_cost: int) -> int:
+        """The bond a commitment of `total_cost` needs: max(minBond, total_cost * bondRate) wei."""
+        return self.c.call("requiredBond", total_cost)
+
+    def bond_rate(self) -> int:
+        return self.c.call("bondRate")
+
+    def set_bond_rate(self, admin: Signer, wei_per_unit: int) -> TxResult:
+        return self.c.transact("setBondRate", wei_per_unit, sender=admin)
+
     def commit(self, operator: Signer, round_id: int, tree: AwardTree, *, total_cost: int, spec_hash: bytes,
                offer_acc: bytes | None = None, request_acc: bytes | None = None, bond: int | None = None,
                award_count: int | None = None, publish: bool = True, grid_acc: bytes | None = None) -> TxResult:
@@ -65,7 +75,7 @@ class ClearingHouseClient:
         res = self.c.transact("commit", round_id, offer_acc if offer_acc is not None else info.offer_acc,
                               request_acc if request_acc is not None else info.request_acc, tree.root, total_cost,
                               len(tree) if award_count is None else award_count, spec_hash, grid_acc, sender=operator,
-                              value=self.min_bond() if bond is None else bond)
+                              value=self.required_bond(total_cost) if bond is None else bond)
         if publish and len(tree):
             self.publish(operator, tree)
         return res

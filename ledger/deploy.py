@@ -1,7 +1,8 @@
 """Deployment: put the FlexLedger contracts on a chain and describe them in a manifest.
 
-The manifest (chain id, contract addresses, code hashes, deploy block) is saved as JSON
-and loaded by every other process (gateway, CLI, auditor). Loading checks that the code
+The manifest (chain id, contract addresses, code hashes, deploy block, and the constructor
+parameters that are not addresses: the Registry's name and EIC, the minimum bond) is saved as
+JSON and loaded by every other process (gateway, CLI, auditor). Loading checks that the code
 at each address is the committed artifact's (immutables masked) and that its hash is the
 recorded one, that the immutables (registry, market, clearing house, token, minimum bond) are the
 ones a deployment wired to the manifest's own addresses would hold, and that the set-once wiring
@@ -35,6 +36,26 @@ class ContractRecord:
     code_hash: str
 
 
+DEFAULT_MIN_BOND = 10**18  # 1 ether of the chain's native coin
+
+
+@dataclass(frozen=True)
+class DeployParameters:
+    """The constructor arguments of a deployment that are not its own addresses. Recorded in the
+    manifest, so that verification rebuilds exactly the constructor calls that were made."""
+
+    registry_name: str = "FlexLedger consortium"
+    registry_eic: str = "10X-FLEXLEDGER-A"
+    min_bond: int = DEFAULT_MIN_BOND  # ClearingHouse.minBond, wei
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DeployParameters":
+        p = cls(**data)
+        if not isinstance(p.min_bond, int) or p.min_bond < 0:
+            raise ValueError(f"min_bond {p.min_bond!r} is not a non-negative integer")
+        return p
+
+
 @dataclass
 class Manifest:
     chain_id: int
@@ -42,6 +63,7 @@ class Manifest:
     admin: str
     contracts: dict[str, ContractRecord] = field(default_factory=dict)
     version: int = MANIFEST_VERSION
+    parameters: DeployParameters = field(default_factory=DeployParameters)
 
     def address(self, name: str) -> str:
         try:
@@ -67,7 +89,10 @@ class Manifest:
             if data.get("version") != MANIFEST_VERSION:
                 raise ManifestError(f"manifest version {data.get('version')} is not {MANIFEST_VERSION}")
             contracts = {k: ContractRecord(**v) for k, v in data["contracts"].items()}
-            return cls(int(data["chain_id"]), int(data["deploy_block"]), data["admin"], contracts)
+            # a manifest from before parameters were recorded was deployed with the defaults
+            params = DeployParameters.from_dict(data.get("parameters", {}))
+            return cls(int(data["chain_id"]), int(data["deploy_block"]), data["admin"], contracts,
+                       parameters=params)
         except (KeyError, TypeError, ValueError) as exc:
             raise ManifestError(f"malformed manifest: {exc}") from exc
 
@@ -100,7 +125,17 @@ class Manifest:
         and the set-once wiring (escrow, lifecycle managers) points at the manifest's contracts."""
         deployed = {name: rec.address for name, rec in self.contracts.items()}
         admin = _Address(self.admin)
-        for name, make_args in DEPLOY_PLAN:
+        if "Registry" in deployed:  # kept in storage, not immutables: read back
+            rec = _call(chain, "Registry", deployed["Registry"], "participant", self.admin)
+            if (rec["name"], rec["eic"]) != (self.parameters.registry_name, self.parameters.registry_eic):
+                raise ManifestError(f"Registry: the admin is registered as {rec['name']!r} ({rec['eic']}), not as the "
+                                    f"manifest's {self.parameters.registry_name!r} ({self.parameters.registry_eic})")
+        if "ClearingHouse" in deployed:
+            min_bond = _call(chain, "ClearingHouse", deployed["ClearingHouse"], "minBond")
+            if min_bond != self.parameters.min_bond:
+                raise ManifestError(f"ClearingHouse: minimum bond {min_bond} is not the manifest's "
+                                    f"{self.parameters.min_bond}")
+        for name, make_args in deploy_plan(self.parameters):
             if name not in deployed or not artifact(name).immutable_ranges:
                 continue
             try:
@@ -167,15 +202,18 @@ def _call(chain: ChainBackend, name: str, address: str, fn: str, *args):
 # (contract name, constructor arguments from (admin, addresses deployed so far))
 DeployStep = tuple[str, Callable[[Signer, dict[str, str]], tuple]]
 
-DEPLOY_PLAN: list[DeployStep] = [
-    ("Registry", lambda admin, _: (admin.address, "FlexLedger consortium", "10X-FLEXLEDGER-A")),
-    ("Market", lambda admin, d: (d["Registry"],)),
-    ("ClearingHouse", lambda admin, d: (d["Registry"], d["Market"], DEFAULT_MIN_BOND)),
-    ("SettlementToken", lambda admin, d: (d["Registry"],)),
-    ("Settlement", lambda admin, d: (d["Registry"], d["Market"], d["ClearingHouse"], d["SettlementToken"])),
-]
+def deploy_plan(p: DeployParameters) -> list[DeployStep]:
+    """Every FlexLedger contract in deployment order, with its constructor arguments."""
+    return [
+        ("Registry", lambda admin, _: (admin.address, p.registry_name, p.registry_eic)),
+        ("Market", lambda admin, d: (d["Registry"],)),
+        ("ClearingHouse", lambda admin, d: (d["Registry"], d["Market"], p.min_bond)),
+        ("SettlementToken", lambda admin, d: (d["Registry"],)),
+        ("Settlement", lambda admin, d: (d["Registry"], d["Market"], d["ClearingHouse"], d["SettlementToken"])),
+    ]
 
-DEFAULT_MIN_BOND = 10**18  # 1 ether of the chain's native coin
+
+DEPLOY_PLAN: list[DeployStep] = deploy_plan(DeployParameters())
 
 # (contract, function, arguments from the deployed addresses), called by the admin after deployment
 WIRING: list[tuple[str, str, Callable[[dict[str, str]], tuple]]] = [
@@ -185,9 +223,13 @@ WIRING: list[tuple[str, str, Callable[[dict[str, str]], tuple]]] = [
 ]
 
 
-def deploy(chain: ChainBackend, admin: Signer, plan: list[DeployStep] | None = None) -> Manifest:
-    """Deploy every contract of `plan` (default: all of FlexLedger) from `admin`."""
-    plan = DEPLOY_PLAN if plan is None else plan
+def deploy(chain: ChainBackend, admin: Signer, plan: list[DeployStep] | None = None,
+           parameters: DeployParameters | None = None) -> Manifest:
+    """Deploy every contract of `plan` (default: all of FlexLedger with `parameters`, wired) from
+    `admin`; the manifest records the parameters."""
+    parameters = parameters or DeployParameters()
+    full = plan is None
+    plan = deploy_plan(parameters) if full else plan
     deployed: dict[str, str] = {}
     first_block = None
     for name, make_args in plan:
@@ -200,12 +242,12 @@ def deploy(chain: ChainBackend, admin: Signer, plan: list[DeployStep] | None = N
         deployed[name] = to_checksum_address(receipt["contractAddress"])
         if first_block is None:
             first_block = int(receipt["blockNumber"])
-    for name, fn, make_args in (WIRING if plan is DEPLOY_PLAN else []):
+    for name, fn, make_args in (WIRING if full else []):
         art = artifact(name)
         receipt = chain.send(admin, deployed[name], encode_call(art.function(fn), make_args(deployed)))
         if not receipt.get("status"):
             raise ManifestError(f"wiring {name}.{fn} failed")
-    manifest = Manifest(chain.chain_id, first_block or 0, admin.address)
+    manifest = Manifest(chain.chain_id, first_block or 0, admin.address, parameters=parameters)
     for name, address in deployed.items():
         manifest.contracts[name] = ContractRecord(address, "0x" + keccak(chain.get_code(address)).hex())
     return manifest

@@ -87,6 +87,11 @@ class RegistryClient:
     def is_active(self, account: str) -> bool:
         return self.c.call("isActive", account)
 
+    def is_active_as_at(self, role: Role, account: str, timestamp: int) -> bool:
+        """Whether `account` held `role` and was registered and not suspended at `timestamp`
+        (the Registry checkpoints both): who a clearing is judged by, as of its gate closure."""
+        return self.c.call("isActiveAsAt", role.id, account, timestamp)
+
     # zones
     def declare_zone(self, dso: Signer, code: str, nodes: list[str]) -> int:
         res = self.c.transact("declareZone", b32(code), [b32(n) for n in nodes], sender=dso)

@@ -19,6 +19,7 @@ from clearing import CanonicalResult, RoundInput, clear
 from clearing.solve import DEFAULT_OPTIONS
 from domain.award import AwardTree
 from domain.enums import PricingMode
+from domain.roles import Role
 from ledger.client import TxResult
 from ledger.grid_inputs import GridState, rebuild_grid, verify_grid
 from ledger.round_state import RoundState, rebuild_round, verify_round
@@ -76,6 +77,10 @@ def round_input(ledger, state: RoundState, grid: GridState | None = None) -> tup
         if not asset["gridPrequalified"] or asset["suspended"]:
             skipped[rec.offer_id] = "asset not prequalified" if not asset["gridPrequalified"] else "asset suspended"
             continue
+        # its owner as the Registry stood at gate closure (ParticipantHistory): an active FSP
+        if not ledger.registry.is_active_as_at(Role.FSP, asset["owner"], cfg.gate_closure):
+            skipped[rec.offer_id] = "owner not an active FSP at gate closure"
+            continue
         o = rec.offer
         offers.append({
             "offer_id": rec.offer_id, "offer_hash": rec.offer_hash, "asset_id": o.asset_id,
@@ -91,11 +96,17 @@ def round_input(ledger, state: RoundState, grid: GridState | None = None) -> tup
     requests = [{"request_id": r.request_id, "buyer": r.buyer, "zone_id": r.request.zone_id,
                  "direction": r.request.direction.sign, "first_slot": r.request.first_slot,
                  "power_w": list(r.request.power_w), "max_price": r.request.max_price}
-                for r in state.open_requests()]
+                for r in state.open_requests() if _buyer_active(ledger, r.buyer, cfg.gate_closure)]
     zone_limits, sensitivities = grid.engine_inputs() if grid is not None else (None, None)
     rnd = RoundInput.from_dicts(state.round_id, offers, requests, slot_len=cfg.slot_len, n_slots=cfg.slot_count,
                                 zone_limits=zone_limits, sensitivities=sensitivities, asset_limits=asset_limits)
     return rnd, skipped
+
+
+def _buyer_active(ledger, buyer: str, at: int) -> bool:
+    """A request is cleared only if its buyer was an active DSO or TSO at gate closure (as the fraud
+    proofs judge it: Fault.ParticipantInactive), whatever happened to it since."""
+    return any(ledger.registry.is_active_as_at(role, buyer, at) for role in (Role.DSO, Role.TSO))
 
 
 def _effective(max_w: int, limit_w: int) -> int:

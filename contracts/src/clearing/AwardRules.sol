@@ -15,6 +15,7 @@ library AwardRules {
         IMarket.RoundConfig config;
         IRegistry.AssetCore asset;
         bool requestOpen;
+        bool partiesActive; // the asset's owner an active FSP, the request's buyer an active DSO or TSO, at gate closure
     }
 
     function check(
@@ -25,6 +26,7 @@ library AwardRules {
         uint256 startTime = uint256(x.config.deliveryStart) + uint256(a.startSlot) * x.config.slotLen;
         if (startTime < o.earliestStart || startTime > o.latestStart) return IClearingHouse.Fault.StartOutsideWindow;
         if (!x.asset.gridPrequalified || x.asset.suspended) return IClearingHouse.Fault.AssetNotPrequalified;
+        if (!x.partiesActive) return IClearingHouse.Fault.ParticipantInactive;
         if (q.zoneId != 0 && q.zoneId != x.asset.zoneId) return IClearingHouse.Fault.ZoneMismatch;
         IClearingHouse.Fault f = _checkPrices(a, o, q, x.config);
         if (f != IClearingHouse.Fault.None) return f;

@@ -8,6 +8,7 @@ import {IClearingHouse} from "./IClearingHouse.sol";
 import {AwardRules} from "./AwardRules.sol";
 import {AwardPublication} from "./AwardPublication.sol";
 import {ChallengeCommits} from "./ChallengeCommits.sol";
+import {BondPolicy} from "./BondPolicy.sol";
 import {FraudProofs} from "./FraudProofs.sol";
 import {Roles} from "../access/Roles.sol";
 import {IGridInputs} from "../market/GridInputs.sol";
@@ -24,7 +25,7 @@ interface IAwardEscrow {
 /// of one offer) wrong; a proven fault rejects the round, pays the bond to the challenger and lets the
 /// round be cleared again. Auditors attest or dispute the root. After the window the round is final
 /// and each FSP confirms its awards with their proofs.
-contract ClearingHouse is AwardPublication, ChallengeCommits {
+contract ClearingHouse is AwardPublication, ChallengeCommits, BondPolicy {
     /// @dev A proven fault pays the challenger this share of the bond; the rest is kept for the
     /// treasury, so an operator that challenges its own fraud through a friend still loses 3/4.
     uint256 public constant CHALLENGER_SHARE_BPS = 2_500;
@@ -49,7 +50,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
     /// @notice ADMIN sets, once, the settlement contract that locks escrow on every confirmation.
     /// Emits EscrowSet.
     function setEscrow(IAwardEscrow escrow_) external {
-        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert ClearingNotAdmin(msg.sender);
+        if (!_isAdmin(msg.sender)) revert ClearingNotAdmin(msg.sender);
         if (address(escrow) != address(0)) revert ClearingEscrowAlreadySet(address(escrow));
         escrow = escrow_;
         emit EscrowSet(address(escrow_));
@@ -72,7 +73,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
         if (c.status == Status.Pending) revert ClearingAlreadyCommitted(roundId);
         uint64 deadline = c.status == Status.Rejected ? r.config.deliveryStart : r.config.clearingDeadline;
         if (block.timestamp >= deadline) revert ClearingDeadlinePassed(roundId, deadline);
-        if (msg.value < minBond) revert ClearingBondTooLow(msg.value, minBond);
+        _checkBond(totalCost); // max(minBond, totalCost * bondRate): see BondPolicy
         if (offerAcc != r.offerAcc) revert ClearingAccumulatorMismatch(roundId, "offers");
         if (requestAcc != r.requestAcc) revert ClearingAccumulatorMismatch(roundId, "requests");
         if (gridAcc != IGridInputs(address(market)).gridAcc(roundId)) revert ClearingAccumulatorMismatch(roundId, "grid");
@@ -98,9 +99,10 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
         if (f == Fault.None) f = _requestFault(a, q);
         if (f == Fault.None) {
             // the asset as it stood at gate closure: later registry changes cannot turn an honest award into a fault
+            IRegistry.AssetCore memory ac = registry.assetCoreAt(o.assetId, cfg.gateClosure);
             AwardRules.Inputs memory x = AwardRules.Inputs(
-                cfg, registry.assetCoreAt(o.assetId, cfg.gateClosure),
-                market.requestStatus(a.requestId) == IMarket.RequestStatus.Open
+                cfg, ac, market.requestStatus(a.requestId) == IMarket.RequestStatus.Open,
+                _partiesActive(ac.owner, market.requestBuyer(a.requestId), cfg.gateClosure)
             );
             f = AwardRules.check(a, o, q, x);
         }
@@ -175,7 +177,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
 
     /// @notice ADMIN withdraws the treasury's share of slashed bonds. Emits SlashedFundsWithdrawn.
     function withdrawSlashed(address to) external {
-        if (!registry.hasRole(Roles.ADMIN, msg.sender)) revert ClearingNotAdmin(msg.sender);
+        if (!_isAdmin(msg.sender)) revert ClearingNotAdmin(msg.sender);
         uint256 amount = slashedFunds;
         slashedFunds = 0;
         emit SlashedFundsWithdrawn(to, amount);
@@ -300,6 +302,20 @@ contract ClearingHouse is AwardPublication, ChallengeCommits {
             if (byLeaf && i > 0 && leaf <= prev) revert ClearingLeavesNotDistinct(i);
             prev = leaf;
         }
+    }
+
+    /// @dev The seller an active FSP and the buyer an active DSO or TSO, as the Registry stood at `at`.
+    function _partiesActive(address seller, address buyer, uint64 at) private view returns (bool) {
+        return registry.isActiveAsAt(Roles.FSP, seller, at)
+            && (registry.isActiveAsAt(Roles.DSO, buyer, at) || registry.isActiveAsAt(Roles.TSO, buyer, at));
+    }
+
+    function _isAdmin(address account) internal view override returns (bool) {
+        return registry.hasRole(Roles.ADMIN, account);
+    }
+
+    function _minBond() internal view override returns (uint256) {
+        return minBond;
     }
 
     function _effective(uint64 maxW, uint64 limitW) private pure returns (uint256) {

@@ -24,7 +24,8 @@ interface IClearingHouse {
         None, UnknownOffer, OfferNotLive, WrongRound, StartOutsideWindow, BadScheduleLength, SliceOutOfBounds,
         TotalOutOfBounds, PortionExceedsSchedule, WrongDirection, OutsideRequestSlots, AssetNotPrequalified,
         ZoneMismatch, PriceNotOffered, PriceAboveCap, UnknownRequest, RequestNotOpen, InconsistentAwards,
-        OverCapacity, AboveNeed, AssetOverCommitted, AwardsNotPublished, AwardCountMismatch, TotalCostMismatch
+        OverCapacity, AboveNeed, AssetOverCommitted, AwardsNotPublished, AwardCountMismatch, TotalCostMismatch,
+        ParticipantInactive
     }
 
     /// @notice What has been published of a round's current commitment: the leaves' count and
@@ -58,6 +59,8 @@ interface IClearingHouse {
     error ClearingDeadlinePassed(uint64 roundId, uint64 deadline);
     error ClearingAlreadyCommitted(uint64 roundId);
     error ClearingBondTooLow(uint256 sent, uint256 required);
+    error ClearingBondTooLowForRound(uint256 sent, uint256 required, uint128 totalCost);
+    error ClearingInvalidBondRate(uint256 rate);
     error ClearingAccumulatorMismatch(uint64 roundId, string which);
     error ClearingNotChallengeable(uint64 roundId);
     error ClearingNotFinal(uint64 roundId);
@@ -100,4 +103,5 @@ interface IClearingHouse {
     event DisputeHold(uint64 indexed roundId, address indexed auditor, uint64 holdUntil);
     event SlashedFundsWithdrawn(address indexed to, uint256 amount);
     event BondReturned(uint64 indexed roundId, address indexed operator, uint128 bond);
+    event BondRateSet(address indexed by, uint256 weiPerTokenUnit);
 }

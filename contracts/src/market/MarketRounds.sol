@@ -5,7 +5,6 @@ import {IRegistry} from "../registry/IRegistry.sol";
 import {Roles} from "../access/Roles.sol";
 import {MarketStorage} from "./MarketStorage.sol";
 import {MarketGovernance} from "./MarketGovernance.sol";
-import {MarketGovernance} from "./MarketGovernance.sol";
 
 /// @title Market rounds, buyers' FlexRequests and who may drive offer lifecycles.
 abstract contract MarketRounds is MarketStorage {
@@ -35,7 +34,6 @@ abstract contract MarketRounds is MarketStorage {
             revert MarketInvalidRoundConfig("confirmDeadline");
         }
         if (c.pricing > 1) revert MarketInvalidRoundConfig("pricing");
-        MarketGovernance.checkRoundConfig(c);
         MarketGovernance.checkRoundConfig(c);
         roundId = ++roundCount;
         Round storage r = _rounds[roundId];

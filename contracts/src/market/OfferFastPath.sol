@@ -79,7 +79,6 @@ abstract contract OfferFastPath is MarketStorage {
                       and(iszero(and(shr(ASSET_SUSPENDED_SHIFT, w0), 0xff)),
                           iszero(iszero(and(shr(ASSET_PREQUALIFIED_SHIFT, w0), 0xff))))))                                                // R2-R5
             ok := and(ok, iszero(iszero(and(shr(ASSET_PRODUCT_SHIFT, w0), 0xff))))              // R5b
-            ok := and(ok, iszero(iszero(and(shr(ASSET_PRODUCT_SHIFT, w0), 0xff))))              // R5b
             ok := and(ok, and(iszero(iszero(slotLen)), lt(timestamp(), and(shr(128, cfg), m64)))) // R6, R7
             ok := and(ok, and(gt(len, 6), eq(shr(248, calldataload(sOff)), 2)))  // R8 (width 2), R9
             ok := and(ok, iszero(mod(sub(len, 1), 6)))                            // R8

@@ -106,4 +106,6 @@ interface IRegistry {
     function isProductPrequalified(uint64 assetId, address buyer, bytes32 product) external view returns (bool);
     /// @notice Whether `account` holds `role` and is an active (registered, not suspended) participant.
     function isActiveAs(bytes32 role, address account) external view returns (bool);
+    /// @notice `isActiveAs` as it stood at `timestamp` (roles and suspension are checkpointed).
+    function isActiveAsAt(bytes32 role, address account, uint64 timestamp) external view returns (bool);
 }

@@ -5,13 +5,14 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IRegistry} from "./IRegistry.sol";
 import {DeviceKeys} from "./DeviceKeys.sol";
 import {AssetHistory} from "./AssetHistory.sol";
+import {ParticipantHistory} from "./ParticipantHistory.sol";
 import {Roles} from "../access/Roles.sol";
 
 /// @title FlexLedger Registry
 /// @notice Who may do what: participants and their roles, DSO zones and grid nodes, FSP assets
 /// with their device signers, grid and product prequalification, suspension.
 /// @dev ADMIN is OpenZeppelin's DEFAULT_ADMIN_ROLE; it admits participants and grants roles.
-contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
+contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory, ParticipantHistory {
     bytes32 public constant OPERATOR_ROLE = Roles.OPERATOR;
     bytes32 public constant DSO_ROLE = Roles.DSO;
     bytes32 public constant TSO_ROLE = Roles.TSO;
@@ -30,8 +31,9 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
 
     /// @param admin the consortium's governance key (ADMIN); registered as a participant.
     constructor(address admin, string memory name, string memory eic) {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _participants[admin] = Participant(name, eic, true, false);
+        _checkpointFlag(ACTIVE_FLAG, admin, true);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         emit ParticipantRegistered(admin, DEFAULT_ADMIN_ROLE, name, eic);
     }
 
@@ -54,6 +56,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         if (bytes(name).length == 0) revert RegistryEmptyField("name");
         if (bytes(eic).length == 0) revert RegistryEmptyField("eic");
         _participants[account] = Participant(name, eic, true, false);
+        _checkpointFlag(ACTIVE_FLAG, account, true);
         _grantRole(role, account);
         emit ParticipantRegistered(account, role, name, eic);
     }
@@ -63,7 +66,15 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         if (!_participants[account].registered && role != DEFAULT_ADMIN_ROLE) {
             revert RegistryParticipantNotRegistered(account);
         }
-        return super._grantRole(role, account);
+        bool granted = super._grantRole(role, account);
+        if (granted) _checkpointFlag(role, account, true);
+        return granted;
+    }
+
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        bool revoked = super._revokeRole(role, account);
+        if (revoked) _checkpointFlag(role, account, false);
+        return revoked;
     }
 
     /// @notice Suspend a participant: it keeps its roles but cannot act until reinstated.
@@ -73,6 +84,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         if (p.suspended) revert RegistryParticipantSuspended(account);
         if (account == msg.sender) revert RegistryCannotSuspendSelf(account); // no admin locks itself out
         p.suspended = true;
+        _checkpointFlag(ACTIVE_FLAG, account, false);
         emit ParticipantSuspended(account, msg.sender, reason);
     }
 
@@ -82,6 +94,7 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
         Participant storage p = _registered(account);
         if (!p.suspended) revert RegistryParticipantNotSuspended(account);
         p.suspended = false;
+        _checkpointFlag(ACTIVE_FLAG, account, true);
         emit ParticipantReinstated(account, msg.sender);
     }
 
@@ -318,6 +331,12 @@ contract Registry is AccessControl, IRegistry, DeviceKeys, AssetHistory {
 
     function isActiveAs(bytes32 role, address account) external view returns (bool) {
         return hasRole(role, account) && isActive(account);
+    }
+
+    /// @notice `isActiveAs` as it stood at `timestamp` (see ParticipantHistory): the role held and
+    /// the participant registered and not suspended then.
+    function isActiveAsAt(bytes32 role, address account, uint64 timestamp) external view returns (bool) {
+        return _flagAt(role, account, timestamp) && _flagAt(ACTIVE_FLAG, account, timestamp);
     }
 
     function hasRole(bytes32 role, address account) public view override(AccessControl, IRegistry) returns (bool) {
