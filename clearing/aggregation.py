@@ -38,7 +38,7 @@ from .arrays import OfferArrays
 
 _BLOCK = 32_768  # rows per block: ~12 MB of int32 slices, reused by malloc instead of fresh pages
 
-__all__ = ["AggregationTolerances", "Aggregation", "aggregate", "box_offers"]
+__all__ = ["AggregationTolerances", "Aggregation", "aggregate", "box_offers", "oversellable"]
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,28 @@ def _segments(keys: list[np.ndarray], order: np.ndarray) -> np.ndarray:
     return np.flatnonzero(change)
 
 
-def aggregate(offers: OfferArrays, slot_len: int, tol: AggregationTolerances | None = None) -> Aggregation:
-    """Group and aggregate ``offers``; see the module docstring."""
+def oversellable(offers: OfferArrays, asset_limits) -> np.ndarray | None:
+    """Offers whose asset could be sold above its power in a slot (``asset_limits``: asset_id ->
+    (up_wh, down_wh) per slot): its asset has several offers, or the offer alone reaches past the
+    power. Aggregation keeps these out of aggregates, so they keep their asset and the engine's
+    per-asset rows hold them (the contracts' Fault.AssetOverCommitted)."""
+    if not asset_limits or offers.n == 0:
+        return None
+    a = offers.asset_id
+    known = np.array([int(x) in asset_limits for x in a], bool)
+    ids, counts = np.unique(a, return_counts=True)
+    several = np.isin(a, ids[counts > 1])
+    up = np.array([asset_limits.get(int(x), (0, 0))[0] for x in a], np.int64)
+    dn = np.array([asset_limits.get(int(x), (0, 0))[1] for x in a], np.int64)
+    peak_up = np.clip(offers.slice_max, 0, None).max(1, initial=0).astype(np.int64)
+    peak_dn = -np.clip(offers.slice_min, None, 0).min(1, initial=0).astype(np.int64)
+    return known & (several | (peak_up > up) | (peak_dn > dn))
+
+
+def aggregate(offers: OfferArrays, slot_len: int, tol: AggregationTolerances | None = None,
+              pinned: np.ndarray | None = None) -> Aggregation:
+    """Group and aggregate ``offers``; see the module docstring. ``pinned`` offers (see
+    ``oversellable``) are aggregates of their own and keep their asset id."""
     tol = tol or AggregationTolerances()
     n, w = offers.n, offers.width
     smin, smax = offers.slice_min, offers.slice_max  # int32, not copied
@@ -143,7 +163,8 @@ def aggregate(offers: OfferArrays, slot_len: int, tol: AggregationTolerances | N
     price = offers.combined_price(slot_len)
     tf = offers.latest - offers.earliest
     ids = offers.offer_id
-    solo = np.where(d == 0, ids, -1)  # passthrough offers get a key of their own
+    alone = (d == 0) if pinned is None else (d == 0) | pinned
+    solo = np.where(alone, ids, -1)  # passthrough and pinned offers get a key of their own
     keys = [offers.kind, offers.zone_id, d, must.astype(np.int64), solo,
             offers.earliest // (tol.earliest + 1), tf // (tol.time_flex + 1),
             offers.n_slices // (tol.duration + 1), price // (tol.price + 1)]
@@ -199,7 +220,8 @@ def aggregate(offers: OfferArrays, slot_len: int, tol: AggregationTolerances | N
 
     agg = OfferArrays(
         offer_id=np.arange(G, dtype=np.int64), offer_hash=offers.offer_hash[first],
-        asset_id=np.zeros(G, np.int64), zone_id=offers.zone_id[first], kind=offers.kind[first],
+        asset_id=np.where(np.diff(ptr) == 1, offers.asset_id[first], 0).astype(np.int64),  # a group of one keeps its asset
+        zone_id=offers.zone_id[first], kind=offers.kind[first],
         earliest=g_earliest, latest=g_earliest + g_tf, n_slices=g_n,
         slice_min=g_lo[:, :width], slice_max=g_hi[:, :width], total_min=seg_sum(t_lo), total_max=seg_sum(t_hi),
         baseline=np.zeros((G, width), np.int32),

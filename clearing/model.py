@@ -111,7 +111,7 @@ def build_model(rnd: RoundInput, cand: Candidates, *, penalty: float, mip: bool)
         rows.add(rid[key][sel], np.flatnonzero(has)[sel], dy[has][sel], -dn[live], up[live])
 
     # asset rows: per asset, slot and direction, its offers' awarded energy <= the asset's power
-    # (only where the offers could exceed it; not in aggregated mode, where offers lose their asset)
+    # (only where the offers could exceed it; in aggregated mode such offers stay alone with their asset)
     if rnd.asset_limits and n_y:
         asset = o.asset_id[cand.offer][c]
         hi_all = cand.hi[c, i].astype(float)

@@ -22,7 +22,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from .aggregation import Aggregation, AggregationTolerances, aggregate
+from .aggregation import Aggregation, AggregationTolerances, aggregate, oversellable
 from .arrays import RoundInput
 from .awards import Awards
 from .candidates import Candidates, all_starts, choose_starts
@@ -239,9 +239,10 @@ def clear_round(rnd: RoundInput, options: dict[str, Any] | None = None):
     solved = rnd
     t0 = time.perf_counter()
     if opts["aggregate"]:
-        agg = aggregate(rnd.offers, rnd.slot_len, opts["tolerances"])
+        # offers whose asset could be oversold stay alone with their asset, so the asset rows apply
+        agg = aggregate(rnd.offers, rnd.slot_len, opts["tolerances"], oversellable(rnd.offers, rnd.asset_limits))
         solved = RoundInput(rnd.round_id, rnd.slot_len, rnd.n_slots, agg.offers, rnd.requests,
-                            rnd.zone_limits, rnd.sensitivities)
+                            rnd.zone_limits, rnd.sensitivities, rnd.asset_limits)
     t1 = time.perf_counter()
     cand = all_starts(solved) if opts["mode"] == "mip" else choose_starts(solved, float(opts["cover"]))
     t2 = time.perf_counter()
