@@ -43,7 +43,7 @@ UINT8_CODES = {enums.PricingMode, enums.Product}
 TYPE_STRINGS = {
     "EIP712.TYPE_HASH": DOMAIN_TYPE,
     "MeterData.MEASUREMENT_TYPEHASH": MEASUREMENT.encode_type,
-    # the probe's own type, mirrored in tests/contracts/test_primitives.py
+    # the probe's own type, mirrored in tests/contracts/test_merkle_proofs_and_eip712_digests_agree_with_the_chain.py
     "PrimitivesProbe.PROBE_TYPEHASH": "Probe(uint64 assetId,uint64 slotStart,int64 energyWh,uint64 seq,bytes payload)",
 }
 

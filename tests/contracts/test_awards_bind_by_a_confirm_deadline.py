@@ -4,13 +4,13 @@ Now every round has `confirmDeadline` (≤ the first slot's activation deadline)
 after it, and anyone may record an award left unconfirmed as a failure in the FSP's reliability
 record. (Opt-out forfeit and incapacity cost: tests/contracts/test_delivery_attacks.py.)
 
-The award is tests/ledger/test_settlement.py's: 4 × 500 Wh, escrow 316,000.
+The award is tests/contracts/helpers.py's: 4 × 500 Wh, escrow 316,000.
 """
 
 from __future__ import annotations
 
 from tests.helpers import reverts
-from tests.contracts.test_settlement import ESCROW, award_round, deliver, goto
+from tests.contracts.helpers import ESCROW, award_round, deliver, goto
 from tests.market_helpers import open_round
 
 

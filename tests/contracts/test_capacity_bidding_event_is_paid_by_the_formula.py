@@ -15,7 +15,7 @@ import pytest
 
 from domain.award import Award, AwardTree
 from tests.conftest import BUYER_FUNDS
-from tests.contracts.test_settlement import balances, goto, sign
+from tests.contracts.helpers import balances, goto, sign
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 VALUE, COLLATERAL = 790_000, 395_000

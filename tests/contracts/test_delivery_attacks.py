@@ -1,7 +1,7 @@
 """Issue 10, delivery trust: each attack as the attacker would run it against the real contracts on
 the embedded chain, refused by name or paid correctly, with the honest path beside it.
 
-The award (as in tests/ledger/test_settlement.py): a consumption asset, UP, 4 slices of 500 Wh,
+The award (as in tests/contracts/helpers.py): a consumption asset, UP, 4 slices of 500 Wh,
 reservation 2,000 per kW per hour (8,000 per kWh at 15 min), activation 150,000 per kWh,
 tolerance 10 %: escrow 316,000 = reservation 16,000 + activation 300,000; FSP collateral
 COLLATERAL_BPS = 50 % of that = 158,000. The metering authority's baseline is 1000 Wh per slot.
@@ -16,8 +16,8 @@ from domain.enums import Phase, SkipReason
 from ledger.accounts import new_account
 from tests.conftest import BUYER_FUNDS
 from tests.helpers import reverts
-from tests.contracts.test_settlement import (ACTIVATION, COLLATERAL, ESCROW, RESERVATION, award_round, balances,
-                                          deliver, goto, sign)
+from tests.contracts.helpers import (ACTIVATION, COLLATERAL, ESCROW, RESERVATION, award_round, balances,
+                                     deliver, goto, sign)
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 

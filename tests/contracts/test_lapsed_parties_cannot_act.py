@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from domain.roles import Role
 from tests.conftest import FSP_FUNDS
-from tests.contracts.test_settlement import COLLATERAL, ESCROW, award_round, deliver
+from tests.contracts.helpers import COLLATERAL, ESCROW, award_round, deliver
 from tests.helpers import reverts
 from tests.market_helpers import make_offer, open_round
 

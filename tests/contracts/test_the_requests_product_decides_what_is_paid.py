@@ -4,7 +4,7 @@ which prices are escrowed and paid (Products.RESERVATION, Products.ACTIVATION), 
 buyer's product prequalification ("capacity" for the reservation, "energy" for the activation) to
 confirm an award, and some product prequalification to offer at all (rule R5b of OfferRules).
 
-Award as in tests/contracts/test_settlement.py: 4 × 500 Wh, reservation 2,000 per kW·h (16,000),
+Award as in tests/contracts/helpers.py: 4 × 500 Wh, reservation 2,000 per kW·h (16,000),
 activation 150,000 per kWh (300,000); collateral = 50 % of what the product escrows.
 """
 
@@ -14,7 +14,7 @@ from domain.award import Award, AwardTree
 from domain.enums import Product
 from domain.products import CAPACITY, ENERGY
 from ledger.registry import b32
-from tests.contracts.test_settlement import ACTIVATION, RESERVATION, balances, goto, sign
+from tests.contracts.helpers import ACTIVATION, RESERVATION, balances, goto, sign
 from tests.conftest import BUYER_FUNDS
 from tests.helpers import reverts
 from tests.market_helpers import SLOT, make_offer, make_request, open_round

@@ -2,7 +2,7 @@
 award → activation → the device agent executes the setpoint, signs every slot and submits to
 the Settlement contract → settlement pays what the hand calculation says, for every outcome.
 
-The award (see test_settlement.py): 4 slices of 500 Wh UP on a consumption asset whose
+The award (see tests/contracts/helpers.py): 4 slices of 500 Wh UP on a consumption asset whose
 declared baseline is 1000 Wh per slot; escrow 316,000 = reservation 16,000 + activation
 300,000; tolerance 10 %; penalty 200,000 per kWh short. The agent's setpoint P (W) makes the
 meter count P/4 Wh per 15-min slot, so the delivered energy is 1000 − P/4 Wh.
@@ -19,7 +19,7 @@ from agent.runner import AgentRunner, AgentSettings
 from domain.enums import OfferStatus
 from operations.readings import ChainSubmitter
 from tests.conftest import BUYER_FUNDS
-from tests.contracts.test_settlement import ACTIVATION, ESCROW, RESERVATION, award_round, balances, goto
+from tests.contracts.helpers import ACTIVATION, ESCROW, RESERVATION, award_round, balances, goto
 from tests.market_helpers import SLOT
 
 
