@@ -200,6 +200,7 @@ def _gather_reading(ledger, asset: int, t: int) -> dict:
     except Exception:  # not a submitReadings call: the signature cannot be shown
         sig = None
     return {"asset_id": asset, "slot_start": t, "energy_wh": rec["energyWh"], "seq": rec["seq"], "signature": sig,
+            "device_key": ledger.registry.device_signer_at(asset, t),  # shown for independent checkers; re-read on verify
             "event": _ev(rec)}
 
 

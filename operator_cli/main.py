@@ -5,6 +5,8 @@
     flexledger round show N      a round rebuilt from the ledger's events, checked against the contract
     flexledger clear N           read, solve and commit a round's clearing
     flexledger verify N          recompute a round's clearing and compare with the commitment
+    flexledger audit ...         trace settlements back to their inputs; re-check evidence bundles
+    flexledger grid ...          the DSO's zone limits on the ledger
     flexledger settle N          settle a round's confirmed awards
     flexledger balance ADDRESS   token balance and reliability record (auditors)
     flexledger agent ...         device agent and meter simulator
@@ -26,6 +28,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from agent.cli import app as agent_app
+from operator_cli.audit_cmds import audit_app, grid_app
 from cli_common.context import attach, json_file, json_text, signer
 from cli_common.errors import BadInput, CliApp, Refused, main_for
 from cli_common.options import (DEFAULT_MANIFEST, DEFAULT_RPC, Dev, Json, Keystore, ManifestOpt, PasswordFile,
@@ -45,6 +48,8 @@ round_app = CliApp(help="Market rounds.")
 app.add_typer(node_app, name="node")
 app.add_typer(round_app, name="round")
 app.add_typer(agent_app, name="agent")
+app.add_typer(audit_app, name="audit")
+app.add_typer(grid_app, name="grid")
 
 Options = Annotated[Optional[str], typer.Option("--options", help='engine options as JSON, e.g. {"aggregate": true}')]
 MOVED = {"offer": "offer submit/show/withdraw", "award": "award confirm"}
