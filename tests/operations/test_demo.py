@@ -17,5 +17,7 @@ def test_demo_runs_a_round_from_registration_to_settlement_and_narrates_it():
     assert result["fsp_balance"] == sum(o.paid for o in result["settled"]) > 0
     for expected in ("MarketSliceAbovePower", "MarketAssetNotPrequalified", "late offer refused: MarketGateClosed",
                      "= the contract's (checked)", "awards_root ✓", "ClearingNoFault", "confirmed",
-                     "signed reading", "acknowledged by the chain: True", "0 failures"):
+                     "signed reading", "acknowledged by the chain: True", "0 failures", "grid limits on the ledger",
+                     "every link holds"):
         assert expected in text
+    assert result["audit_ok"]
