@@ -8,11 +8,13 @@ import threading
 from tests.market_helpers import make_offer, open_round
 
 
-def read_events(client, count: int, headers=None, params=None) -> list[dict]:
+def read_events(client, count: int, headers=None, params=None, opened: threading.Event | None = None) -> list[dict]:
     out = []
     with client.stream("GET", "/stream", headers=headers or {}, params=params or {}, timeout=30) as r:
         assert r.status_code == 200, r.read()
         for line in r.iter_lines():
+            if line.startswith(": stream open") and opened is not None:
+                opened.set()
             if line.startswith("data: "):
                 out.append(json.loads(line[6:]))
                 if len(out) == count:
@@ -36,8 +38,11 @@ def test_a_stream_delivers_new_events_as_they_are_indexed(gateway, world):
     gateway.ctx.sync()
     c = gateway.client(world.actors.dso)
     got: list = []
-    t = threading.Thread(target=lambda: got.extend(read_events(c, 3, params={"name": "OfferSubmitted"})))
+    opened = threading.Event()
+    t = threading.Thread(target=lambda: got.extend(read_events(c, 3, params={"name": "OfferSubmitted"},
+                                                               opened=opened)))
     t.start()
+    assert opened.wait(30)  # the stream is open (and positioned at the newest event) before the offers
     with gateway.ctx.chain_lock:
         world.ledger.market.submit_offers(world.actors.fsp, [make_offer(rid, cfg, world.asset) for _ in range(3)])
     gateway.ctx.sync()
