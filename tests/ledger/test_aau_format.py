@@ -135,10 +135,14 @@ def test_what_cannot_be_mapped_is_refused_naming_the_field(world, mutate, messag
         read(doc, rid, world.asset)
 
 
-def test_round_asset_and_prices_must_come_from_the_caller_when_the_document_lacks_them(world):
-    rid, cfg = open_round(world)
+def test_the_round_must_come_from_the_caller_when_the_document_lacks_it(world):
+    _, cfg = open_round(world)
     with pytest.raises(OfferInvalid, match="round: AAU has no round; give it on the command line"):
         parse_aau(goflex_doc(cfg), kind=AssetKind.CONSUMPTION, asset_id=1, reservation_price=1, activation_price=1)
+
+
+def test_the_asset_kind_must_come_from_the_caller_when_the_document_lacks_it(world):
+    rid, cfg = open_round(world)
     with pytest.raises(OfferInvalid, match="asset kind unknown"):
         from_aau(goflex_doc(cfg), round_id=rid, asset_id=1, reservation_price=1, activation_price=1)
 
