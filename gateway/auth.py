@@ -21,7 +21,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable
 
 from eth_account import Account
@@ -29,16 +28,12 @@ from eth_account.messages import encode_defunct
 from eth_utils import is_address, to_checksum_address
 
 from domain.roles import Role
+from domain.siwe import siwe_message
 
 from gateway.problems import Problem
 
 NONCE_TTL = 300
 TOKEN_TTL = 900
-STATEMENT = "Sign in to this FlexLedger node. This request costs nothing and sends no transaction."
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(int(ts), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _b64(data: bytes) -> str:
@@ -47,13 +42,6 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def siwe_message(domain: str, uri: str, address: str, chain_id: int, nonce: str, issued: float, expires: float) -> str:
-    """The EIP-4361 message text (no optional fields beyond expiration)."""
-    return (f"{domain} wants you to sign in with your Ethereum account:\n{address}\n\n{STATEMENT}\n\n"
-            f"URI: {uri}\nVersion: 1\nChain ID: {chain_id}\nNonce: {nonce}\nIssued At: {_iso(issued)}\n"
-            f"Expiration Time: {_iso(expires)}")
 
 
 @dataclass

@@ -19,7 +19,14 @@ FORBIDDEN = {
     "clearing": {"ledger", "agent", "operations", "cli_common", "operator_cli", "wallet_cli", "gateway"},
     "agent": {"clearing", "operations", "cli_common", "operator_cli", "wallet_cli", "gateway"},
     "operations": {"cli_common", "operator_cli", "wallet_cli", "gateway"},
+    "cli_common": {"operator_cli", "wallet_cli", "gateway"},
+    # front ends never import each other, except the one documented edge: the operator's CLI starts
+    # the node service (operator_cli -> gateway, at module level; see SIDEWAYS)
+    "gateway": {"cli_common", "operator_cli", "wallet_cli"},
+    "operator_cli": {"wallet_cli"},
+    "wallet_cli": {"operator_cli", "gateway"},
 }
+SIDEWAYS = {("operator_cli", "gateway")}
 
 
 def _imports(path: Path, package: str) -> set[str]:
@@ -73,3 +80,39 @@ def test_the_check_sees_a_forbidden_edge(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from clearing import clear\n    import agent.signing\n")
     assert _imports(probe, "ledger") == {"clearing", "agent"}
+
+
+def _function_level_imports(path: Path, package: str) -> set[str]:
+    """Our packages that `path` imports inside a function or class body (not at module level)."""
+    tree = ast.parse(path.read_text(), str(path))
+    top = {id(n) for n in tree.body}
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top:
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [package] if node.level else [node.module or ""]
+            out.update(n.split(".")[0] for n in names if n.split(".")[0] in OURS)
+    return out
+
+
+@pytest.mark.parametrize("edge", sorted(SIDEWAYS))
+def test_the_allowed_edge_between_front_ends_is_explicit(edge):
+    """operator_cli -> gateway exists, is allowed, and is imported at module level (not hidden in a function)."""
+    source, target = edge
+    assert target not in FORBIDDEN[source]
+    assert target in _graph().get(source, {}), f"{source} no longer imports {target}: drop the edge"
+    hidden = [str(p.relative_to(ROOT)) for p in sorted((ROOT / source).rglob("*.py"))
+              if target in _function_level_imports(p, source)]
+    assert not hidden, f"{source} imports {target} inside a function in {hidden}: import it at module level"
+
+
+def test_no_test_module_imports_another():
+    """Shared set-up lives in helper modules (tests/scenarios.py, helpers.py, conftest.py), never in a test module."""
+    bad = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            bad += [f"{path.relative_to(ROOT)} imports {n}" for n in names
+                    if n.startswith("tests.") and n.split(".")[-1].startswith("test_")]
+    assert not bad, bad

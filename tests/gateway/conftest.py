@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
-from eth_account.messages import encode_defunct
 
 from ledger.anvil import free_port
 from gateway.app import create_app
 from gateway.context import NodeContext
+from tests.gateway.scenario import sign_in
 
 
 @dataclass
@@ -27,15 +27,6 @@ class Served:
         if account is not None:
             c.headers["Authorization"] = f"Bearer {sign_in(c, account)}"
         return c
-
-
-def sign_in(client: httpx.Client, account) -> str:
-    ch = client.post("/auth/challenge", json={"address": account.address})
-    assert ch.status_code == 200, ch.text
-    sig = account.sign_message(encode_defunct(text=ch.json()["message"])).signature.hex()
-    tok = client.post("/auth/token", json={"message": ch.json()["message"], "signature": "0x" + sig.removeprefix("0x")})
-    assert tok.status_code == 200, tok.text
-    return tok.json()["access_token"]
 
 
 def serve(ctx: NodeContext, *, follow: bool = False) -> Served:

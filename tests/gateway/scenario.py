@@ -1,13 +1,26 @@
-"""A round through its whole life on one ledger, with a callback between the steps (for indexing)."""
+"""Gateway test scenarios: a round through its whole life (with a callback between the steps, for
+indexing), a round of many offers, and signing in to a node."""
 
 from __future__ import annotations
 
 from typing import Callable
 
+import httpx
+from eth_account.messages import encode_defunct
+
 from operations.clearing_run import commit_run, run_clearing
 from operations.settlement_run import confirm_awards, settle_round
 from tests.market_helpers import make_offer
-from tests.operations.test_clearing_run import populate
+from tests.scenarios import populate
+
+
+def sign_in(client: httpx.Client, account) -> str:
+    ch = client.post("/auth/challenge", json={"address": account.address})
+    assert ch.status_code == 200, ch.text
+    sig = account.sign_message(encode_defunct(text=ch.json()["message"])).signature.hex()
+    tok = client.post("/auth/token", json={"message": ch.json()["message"], "signature": "0x" + sig.removeprefix("0x")})
+    assert tok.status_code == 200, tok.text
+    return tok.json()["access_token"]
 
 
 def full_round(world, between: Callable[[], None] = lambda: None) -> int:

@@ -27,7 +27,7 @@ from ledger.keys import create_keystore
 from ledger.ledger import Ledger
 from operations.clearing_run import commit_run, run_clearing
 from tests.conftest import build_world, make_actors
-from tests.gateway.conftest import sign_in
+from tests.gateway.scenario import sign_in
 from tests.market_helpers import make_offer, make_request, open_round
 
 pytestmark = [pytest.mark.anvil, pytest.mark.slow]

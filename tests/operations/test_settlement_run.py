@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from operations.clearing_run import commit_run, run_clearing
 from operations.settlement_run import confirm_awards, settle_round
-from tests.operations.test_clearing_run import populate
+from tests.scenarios import populate
 
 
 def test_confirm_then_settle_a_cleared_round(world):

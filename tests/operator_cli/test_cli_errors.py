@@ -15,7 +15,7 @@ from cli_common.errors import run_cli
 from ledger.keys import create_keystore
 from operations.clearing_run import commit_run, run_clearing
 from tests.market_helpers import make_offer, open_round
-from tests.operations.test_clearing_run import populate
+from tests.scenarios import populate
 from tests.operator_cli.conftest import one_line_error
 
 import operator_cli.main

@@ -15,7 +15,7 @@ from eth_account.messages import encode_defunct
 from ledger.keys import create_keystore
 from operations.clearing_run import commit_run, run_clearing
 from tests.market_helpers import make_offer, open_round
-from tests.operations.test_clearing_run import populate
+from tests.scenarios import populate
 from tests.wallet_cli.conftest import PASSWORD
 
 import wallet_cli.main
