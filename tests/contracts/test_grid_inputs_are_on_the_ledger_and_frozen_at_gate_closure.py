@@ -56,10 +56,14 @@ def test_zone_limits_are_refused_for_an_unknown_round(world):
         world.ledger.grid.post_zone_limits(world.actors.dso, 999, world.zone, [1] * 8, [1] * 8)
 
 
-def test_zone_limits_of_the_wrong_length_are_refused_as_malformed(world):
+def test_zone_limits_with_up_limits_of_the_wrong_length_are_refused_as_malformed(world):
     rid, _ = open_round(world)
     with reverts("GridMalformed", field="upWh"):
         world.ledger.grid.post_zone_limits(world.actors.dso, rid, world.zone, [1] * 7, [1] * 8)
+
+
+def test_zone_limits_with_down_limits_of_the_wrong_length_are_refused_as_malformed(world):
+    rid, _ = open_round(world)
     with reverts("GridMalformed", field="downWh"):
         world.ledger.market.c.transact("postZoneLimits", rid, world.zone, pack_uint32([1] * 8), b"\x01",
                                        sender=world.actors.dso)
