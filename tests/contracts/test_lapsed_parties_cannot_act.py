@@ -6,6 +6,8 @@ submitted offers, a suspended ADMIN kept its powers. Each refused by name, the h
 
 from __future__ import annotations
 
+import pytest
+
 from domain.roles import Role
 from tests.conftest import FSP_FUNDS
 from tests.contracts.helpers import COLLATERAL, ESCROW, award_round, deliver
@@ -24,15 +26,17 @@ def test_a_suspended_dso_cannot_reject_offers(world):
     assert m.reject_offer(a.dso, oid, "feeder congestion").event("OfferRejected")["offerId"] == oid
 
 
-def test_an_fsp_whose_role_was_revoked_cannot_submit_offers(world):
+@pytest.mark.parametrize("in_a_batch", [False, True], ids=["one_offer", "a_batch_of_offers"])
+def test_an_fsp_whose_role_was_revoked_cannot_submit_offers(world, in_a_batch):
     m, a, reg = world.ledger.market, world.actors, world.ledger.registry
     rid, cfg = open_round(world)
     offer = make_offer(rid, cfg, world.asset)
     reg.revoke_role(a.admin, Role.FSP, a.fsp.address)  # still registered, still owns the asset
     with reverts("MarketNotFsp", account=a.fsp.address):
-        m.submit_offer(a.fsp, offer, precheck=False)
-    with reverts("MarketNotFsp", account=a.fsp.address):
-        m.submit_offers(a.fsp, [offer])
+        if in_a_batch:
+            m.submit_offers(a.fsp, [offer])
+        else:
+            m.submit_offer(a.fsp, offer, precheck=False)
     reg.grant_role(a.admin, Role.FSP, a.fsp.address)
     assert m.submit_offer(a.fsp, offer) > 0
 
@@ -55,20 +59,32 @@ def test_a_suspended_fsp_cannot_confirm_an_award(world):
     assert ch.confirm_award(a.fsp, x.award, x.tree.proof(x.award), x.offer).event("AwardConfirmed")
 
 
-def test_a_suspended_fsps_payout_is_held_until_it_is_reinstated(world):
+def _fsp_suspended_before_settlement(world):
+    """A fully delivered award whose FSP is suspended, then settled: the buyer's side settles, the
+    FSP's share (payment and collateral) is held. Returns the settle result."""
     x = award_round(world)
-    s, a, reg, tok = world.ledger.settlement, world.actors, world.ledger.registry, world.ledger.token
+    s, a = world.ledger.settlement, world.actors
     s.activate(a.dso, x.award, 0, 4)
     s.opt_in(a.fsp, x.award)
     deliver(world, x, [500] * 4)
-    reg.suspend_participant(a.admin, a.fsp.address, "licence lapsed")
-    res = s.settle(a.outsider, x.award, x.offer)  # the buyer's side settles; the FSP's share waits
+    world.ledger.registry.suspend_participant(a.admin, a.fsp.address, "licence lapsed")
+    return s.settle(a.outsider, x.award, x.offer)
+
+
+def test_a_suspended_fsps_payout_is_held_and_it_cannot_claim_it_while_suspended(world):
+    s, a, tok = world.ledger.settlement, world.actors, world.ledger.token
+    res = _fsp_suspended_before_settlement(world)
     assert res.event("PayoutHeld")["amount"] == ESCROW + COLLATERAL
     assert tok.balance(a.fsp.address) == FSP_FUNDS - COLLATERAL
     assert s.held_payout(a.fsp.address) == ESCROW + COLLATERAL
     with reverts("SettlementNotActive", account=a.fsp.address):
         s.claim_held_payout(a.fsp)
-    reg.reinstate_participant(a.admin, a.fsp.address)
+
+
+def test_a_reinstated_fsp_claims_its_held_payout_once_and_a_second_claim_is_refused(world):
+    s, a, tok = world.ledger.settlement, world.actors, world.ledger.token
+    _fsp_suspended_before_settlement(world)
+    world.ledger.registry.reinstate_participant(a.admin, a.fsp.address)
     assert s.claim_held_payout(a.fsp).event("HeldPayoutClaimed")["amount"] == ESCROW + COLLATERAL
     assert tok.balance(a.fsp.address) == FSP_FUNDS + ESCROW and s.held_payout(a.fsp.address) == 0
     with reverts("SettlementNothingHeld", fsp=a.fsp.address):
@@ -84,17 +100,33 @@ def test_a_suspended_dso_cannot_suspend_assets_in_its_zone(world):
     assert reg.suspend_asset(a.dso, world.asset, "thermal limit").event("AssetSuspended")["by"] == a.dso.address
 
 
-def test_a_suspended_admin_keeps_the_role_but_loses_its_powers(world):
+def _admin_suspended_by_a_second_governor(world):
+    """A second ADMIN (the outsider's key) suspends the first: it keeps the role, not its powers."""
     a, reg = world.actors, world.ledger.registry
     reg.register_participant(a.admin, a.outsider.address, Role.ADMIN, "Second governor", "10X-GOV-2")
     reg.suspend_participant(a.outsider, a.admin.address, "key compromise suspected")
+
+
+def test_a_suspended_admin_cannot_suspend_a_participant(world):
+    a, reg = world.actors, world.ledger.registry
+    _admin_suspended_by_a_second_governor(world)
     with reverts("RegistryParticipantSuspended", account=a.admin.address):
         reg.suspend_participant(a.admin, a.outsider.address, "retaliation")
+
+
+def test_a_suspended_admin_cannot_grant_a_role_even_through_access_controls_grant_role(world):
+    a, reg = world.actors, world.ledger.registry
+    _admin_suspended_by_a_second_governor(world)
     with reverts("RegistryParticipantSuspended", account=a.admin.address):
         reg.grant_role(a.admin, Role.OPERATOR, a.fsp.address)  # AccessControl's grantRole too
+
+
+def test_a_suspended_admin_cannot_suspend_an_asset_until_it_is_reinstated(world):
+    a, reg = world.actors, world.ledger.registry
+    _admin_suspended_by_a_second_governor(world)
     with reverts("RegistryParticipantSuspended", account=a.admin.address):
         reg.suspend_asset(a.admin, world.asset, "pretext")
-    reg.reinstate_participant(a.outsider, a.admin.address)
+    reg.reinstate_participant(a.outsider, a.admin.address)  # still ADMIN: no role to grant back
     assert reg.suspend_asset(a.admin, world.asset, "audit").event("AssetSuspended")["by"] == a.admin.address
 
 
