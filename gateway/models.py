@@ -247,6 +247,18 @@ class TxOutcome(BaseModel):
     round_id: int | None = None
 
 
+class TxParams(BaseModel):
+    """What a caller needs to sign a transaction it sends through the node's relay."""
+
+    chain_id: int
+    address: str
+    nonce: int = Field(description="the account's next nonce (pending transactions counted)")
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    gas: int = Field(description="a gas limit that fits any single FlexLedger write")
+    batch_gas: int = Field(description="the gas limit for a portfolio (submitOffers)")
+
+
 def page_of(model: type[BaseModel]) -> type[BaseModel]:
     """A page of `model` items with the cursor of the next page (None at the end)."""
     return type(f"{model.__name__}Page", (BaseModel,), {

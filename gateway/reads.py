@@ -299,6 +299,24 @@ async def reliability(address: Annotated[str, Path(max_length=42)], ctx: NodeCon
     return _one(ctx, "SELECT * FROM reliability WHERE fsp = ?", a, what=f"reliability record of {a}")
 
 
+# ---- what a caller needs to sign a transaction for the relay ------------------------------------------
+@router.get("/accounts/{address}/tx-params", response_model=m.TxParams, tags=["relay"])
+def tx_params(address: Annotated[str, Path(max_length=42)], ctx: NodeContext = Depends(node)):
+    """Chain id, the account's next nonce, fees and gas limits, for a transaction the caller signs
+    itself and sends to POST /transactions (or /flexoffers) — the node never sees its key."""
+    from ledger.backends.base import DEFAULT_GAS
+    from ledger.market import OFFER_BATCH_GAS
+
+    a = _addr(address, "address")
+    with ctx.chain_lock:
+        chain = ctx.ledger.chain
+        nonce = chain.transaction_count(a, "pending")
+        fees = chain._fees()
+    return {"chain_id": ctx.ledger.manifest.chain_id, "address": a, "nonce": nonce,
+            "max_fee_per_gas": fees["maxFeePerGas"], "max_priority_fee_per_gas": fees["maxPriorityFeePerGas"],
+            "gas": DEFAULT_GAS, "batch_gas": OFFER_BATCH_GAS}
+
+
 # ---- raw events ----------------------------------------------------------------------------------------
 def event_row(r: Any) -> dict:
     d = dict(r)

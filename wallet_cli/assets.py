@@ -92,6 +92,9 @@ def asset_list(w: Wallet) -> None:
 
     Example: flexwallet asset list --json
     """
+    if w.node:
+        from wallet_cli import node_offers
+        return node_offers.asset_list(w)
     w.ledger.sync()
     rows = [describe(w, e["assetId"]) for e in w.ledger.index.events("AssetRegistered", owner=w.address)]
     show(rows, w.json, ["asset_id", "zone_id", "node", "kind", "max_up_w", "max_down_w", "grid_prequalified",
@@ -104,6 +107,9 @@ def asset_show(w: Wallet, asset_id: Annotated[int, typer.Argument(help="the asse
 
     Example: flexwallet asset show 7
     """
+    if w.node:
+        from wallet_cli import node_offers
+        return node_offers.asset_show(w, asset_id)
     w.ledger.sync()
     show(describe(w, asset_id), w.json)
 

@@ -15,6 +15,7 @@ from domain.award import Award, AwardTree
 from domain.enums import AssetKind, Phase
 from domain.merkle import verify
 from ledger.errors import ContractRevert
+from wallet_cli import node_awards
 from wallet_cli.context import Wallet, wallet_command
 from wallet_cli.render import show
 
@@ -69,6 +70,8 @@ def award_list(w: Wallet, round_id: Annotated[Optional[int], typer.Option("--rou
 
     Example: flexwallet award list --round 3
     """
+    if w.node:
+        return node_awards.award_list(w, round_id)
     rows = [_row(w, a) for a in my_awards(w, round_id)]
     show(rows, w.json, ["id", "round_id", "offer_id", "request_id", "start_slot", "value", "confirmed", "phase"],
          title=f"awards of {w.address}")
@@ -110,6 +113,8 @@ def award_confirm(w: Wallet, ident: Annotated[Optional[str], typer.Argument(
 
     Example: flexwallet award confirm --all ; flexwallet award confirm 0x3fa2c1
     """
+    if w.node:
+        return node_awards.award_confirm(w, ident, all_, round_id, proof_file)
     ledger = w.ledger
     if ident is not None and ident.isdigit():
         all_, round_id = True, int(ident)
@@ -146,6 +151,8 @@ def activation_list(w: Wallet) -> None:
 
     Example: flexwallet activation list --json
     """
+    if w.node:
+        return node_awards.activation_list(w)
     ledger = w.ledger
     rows = []
     for a in my_awards(w):
@@ -160,6 +167,8 @@ def activation_list(w: Wallet) -> None:
 
 
 def _respond(w: Wallet, ident: str, what: str) -> None:
+    if w.node:
+        return node_awards.respond(w, ident, what)
     ledger = w.ledger
     a = find_award(w, ident)
     fsp = w.signer()
@@ -209,6 +218,8 @@ def settlement_list(w: Wallet) -> None:
 
     Example: flexwallet settlement list
     """
+    if w.node:
+        return node_awards.settlement_list(w)
     rows = [{"id": "0x" + bytes(e["leaf"]).hex(), "buyer": e["buyer"], "paid": e["paidToFsp"],
              "refunded": e["refundedToBuyer"], "penalty": e["penalty"], "requested_wh": e["requestedWh"],
              "delivered_wh": e["deliveredWh"], "block": e.block, "tx": e.tx_hash} for e in _settled(w)]
@@ -222,6 +233,8 @@ def settlement_show(w: Wallet, ident: Id) -> None:
 
     Example: flexwallet settlement show 0x3fa2c1
     """
+    if w.node:
+        return node_awards.settlement_show(w, ident)
     ledger = w.ledger
     a = find_award(w, ident)
     ev = ledger.index.last("Settled", leaf=a.leaf)

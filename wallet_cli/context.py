@@ -72,14 +72,29 @@ class Wallet:
     settings: dict[str, Any]
     _ledger: Any = None
 
+    _api: Any = None
+
     @property
     def ledger(self):
         if self._ledger is None:
             if self.node:
-                raise BadInput(f"--node {self.node}: node mode reads are not built yet; use --rpc URL with "
-                               "--manifest FILE (or a profile holding them)")
+                from typer._click.globals import get_current_context
+
+                ctx = get_current_context(silent=True)
+                what = ctx.command_path if ctx is not None else "this command"
+                raise BadInput(f"--node {self.node}: `{what}` is not served through a node's API (see docs/wallet.md, "
+                               "node mode); use --rpc URL with --manifest FILE (or a profile holding them)")
             self._ledger = attach(self.rpc, self.manifest)
         return self._ledger
+
+    @property
+    def api(self):
+        """The session with the node (--node): signed in on first use, the token kept in memory for this run."""
+        if self._api is None:
+            from wallet_cli.node import Node
+
+            self._api = Node(self.node, self.address, self.signer)
+        return self._api
 
     def keystore_file(self) -> Path | None:
         if self.keystore is not None:

@@ -8,6 +8,7 @@ import typer
 
 from cli_common.errors import BadInput
 from domain.enums import Phase
+from wallet_cli import node_awards
 from wallet_cli.awards import my_awards
 from wallet_cli.context import Wallet, wallet_command
 from wallet_cli.render import EURO, eur, show
@@ -25,6 +26,8 @@ def register(app: typer.Typer) -> None:
 
         Example: flexwallet balance --json
         """
+        if w.node:
+            return node_awards.balance(w, address)
         ledger = w.ledger
         ledger.sync()
         own = address is None
@@ -57,6 +60,8 @@ def register(app: typer.Typer) -> None:
 
         Example: flexwallet history --json
         """
+        if w.node:
+            return node_awards.history(w)
         ledger = w.ledger
         ledger.sync()
         me = w.address
@@ -81,5 +86,7 @@ def register(app: typer.Typer) -> None:
         """
         if euros < 0:
             raise BadInput("approve-collateral: a non-negative amount")
+        if w.node:
+            return node_awards.approve_collateral(w, int(round(euros * EURO)))
         tx = w.ledger.token.approve(w.signer(), w.ledger.settlement.address, int(round(euros * EURO)))
         show({"spender": w.ledger.settlement.address, "amount": int(round(euros * EURO)), "tx": tx.tx_hash}, w.json)

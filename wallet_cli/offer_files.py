@@ -20,9 +20,17 @@ import yaml
 from pydantic import ValidationError
 
 from cli_common.errors import BadInput, Refused
+from domain.enums import AssetKind
 from ledger.errors import ContractRevert, OfferInvalid
 from ledger.messages import FlexOffer
 from ledger.messages.aau import parse_aau, unwrap
+
+
+def facts(source, asset_id: int, round_id: int) -> tuple[AssetKind, int]:
+    """The asset's kind and the round's slot length, from a Ledger or a node session (`--node`)."""
+    if hasattr(source, "registry"):
+        return source.registry.asset(asset_id).kind, source.market.round(round_id).config.slot_len
+    return AssetKind[source.get(f"/assets/{asset_id}")["kind"]], int(source.get(f"/rounds/{round_id}")["slot_len"])
 
 
 @dataclass
@@ -90,8 +98,7 @@ def _aau_offer(path: Path, ledger, item: dict, i: int, n: int, defaults: dict[st
             raise OfferInvalid("asset: AAU has no asset; give --asset ID or set asset in the profile")
         if round_id is None:
             raise OfferInvalid("round: AAU has no round; give --round N or set round in the profile")
-        kind = ledger.registry.asset(int(asset_id)).kind
-        slot_len = ledger.market.round(int(round_id)).config.slot_len
+        kind, slot_len = facts(ledger, int(asset_id), int(round_id))
         imp = parse_aau(item, kind=kind, slot_len=slot_len, round_id=int(round_id), asset_id=int(asset_id),
                         reservation_price=defaults.get("reservation_price"),
                         activation_price=defaults.get("activation_price"))

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn
 from cli_common.errors import BadInput, CliApp
 from domain.enums import OfferStatus
 from ledger.messages.aau import to_aau
+from wallet_cli import node_offers
 from wallet_cli.context import Wallet, wallet_command
 from wallet_cli.offer_files import OfferDoc, check_on_ledger, read_offers
 from wallet_cli.profiles import config_path
@@ -58,6 +59,9 @@ def offer_submit(w: Wallet, file: File, aau: Aau = False, dry_run: DryRun = Fals
     Example: flexwallet offer submit portfolio.yaml --dry-run ; flexwallet offer submit aau.json --round 3 --asset 7
     --reservation-price 2000 --activation-price 150000
     """
+    if w.node:
+        return node_offers.submit(w, file, aau, dry_run, _defaults(w, round_id, asset, reservation_price,
+                                                                   activation_price))
     ledger = w.ledger
     docs = _checked(w, file, aau, _defaults(w, round_id, asset, reservation_price, activation_price))
     offers = [d.offer for d in docs]
@@ -99,6 +103,10 @@ def offer_update(w: Wallet, offer_id: Annotated[int, typer.Argument(help="the of
 
     Example: flexwallet offer update 12 cheaper.json
     """
+    if w.node:
+        return node_offers.update(w, offer_id, file, aau, dry_run, {
+            "reservation_price": w.default("reservation_price", reservation_price),
+            "activation_price": w.default("activation_price", activation_price)})
     ledger = w.ledger
     current, version = ledger.market.offer(offer_id)
     docs = _checked(w, file, aau, _defaults(w, current.round_id, current.asset_id, reservation_price,
@@ -125,6 +133,8 @@ def offer_withdraw(w: Wallet, offer_id: Annotated[int, typer.Argument(help="the 
 
     Example: flexwallet offer withdraw 12
     """
+    if w.node:
+        return node_offers.withdraw(w, offer_id)
     ledger = w.ledger
     tx = ledger.market.withdraw_offer(w.signer(), offer_id)
     status = ledger.market.offer_status(offer_id).name
@@ -150,6 +160,8 @@ def offer_list(w: Wallet, round_id: Round = None, state: Annotated[Optional[str]
     """
     if state is not None and state.upper() not in OfferStatus.__members__:
         raise BadInput(f"--state {state}: not one of {', '.join(OfferStatus.__members__)}")
+    if w.node:
+        return node_offers.listing(w, round_id, state, asset)
     rows = []
     for ev in _mine(w):
         offer, version = w.ledger.market.offer(ev["offerId"])
@@ -185,6 +197,8 @@ def offer_show(w: Wallet, offer_id: Annotated[int, typer.Argument(help="the offe
 
     Example: flexwallet offer show 12 ; flexwallet offer show 12 --aau > offer-12.aau.json
     """
+    if w.node:
+        return node_offers.show_offer(w, offer_id, aau)
     ledger = w.ledger
     ledger.sync()
     offer, version = ledger.market.offer(offer_id)
