@@ -23,16 +23,26 @@ from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 # ---- 1. the FSP owns the "device" key -----------------------------------------------------------
 
-def test_fsp_cannot_point_its_asset_at_a_key_it_holds(world):
-    a, reg = world.actors, world.ledger.registry
-    fsp_key = new_account()
+def test_an_fsp_cannot_rotate_its_assets_device_key_to_a_key_it_holds(world):
+    a = world.actors
     with reverts("DeviceKeysNotMetering", account=a.fsp.address):
-        reg.rotate_device_signer(a.fsp, world.asset, fsp_key.address)
+        world.ledger.registry.rotate_device_signer(a.fsp, world.asset, new_account().address)
+
+
+def test_an_fsp_cannot_set_its_assets_device_key_to_a_key_it_holds(world):
+    a = world.actors
     with reverts("DeviceKeysNotMetering", account=a.fsp.address):
-        reg.set_device_signer(a.fsp, world.asset, fsp_key.address, 0)
-    with reverts("DeviceKeysInvalidSigner", signer=a.fsp.address):  # not even METERING may hand it the FSP's key
-        reg.set_device_signer(a.metering, world.asset, a.fsp.address, 0)
-    # so full-delivery readings the FSP signs itself are refused
+        world.ledger.registry.set_device_signer(a.fsp, world.asset, new_account().address, 0)
+
+
+def test_not_even_metering_may_make_the_fsps_own_key_the_device_key(world):
+    a = world.actors
+    with reverts("DeviceKeysInvalidSigner", signer=a.fsp.address):
+        world.ledger.registry.set_device_signer(a.metering, world.asset, a.fsp.address, 0)
+
+
+def test_full_delivery_readings_the_fsp_signs_with_a_key_it_holds_are_refused(world):
+    a, fsp_key = world.actors, new_account()
     x = award_round(world)
     goto(world, x.slot(1))
     with reverts("SettlementBadSignature", recovered=fsp_key.address, expected=a.device.address):
@@ -51,12 +61,17 @@ def test_a_newly_registered_asset_has_no_key_in_force_until_metering_sets_one(wo
 
 # ---- 2. the baseline is the FSP's word ----------------------------------------------------------
 
-def test_an_inflated_baseline_is_refused_and_the_offers_baseline_is_not_paid_against(world):
+def test_an_inflated_baseline_is_refused_even_from_the_metering_authority(world):
     a, s = world.actors, world.ledger.settlement
     x = award_round(world)
     # 10 kW up + 8 kW down: at most 18 kW × 0.25 h = 4,500 Wh per interval
     with reverts("SettlementBaselineOutOfBounds", assetId=world.asset, baselineWh=1_000_000, maxWh=4500):
         s.attest_baselines(a.metering, world.asset, [x.slot(0)], [1_000_000])
+
+
+def test_the_fsp_cannot_attest_its_own_baseline(world):
+    a, s = world.actors, world.ledger.settlement
+    x = award_round(world)
     with reverts("SettlementNotMetering", account=a.fsp.address):
         s.attest_baselines(a.fsp, world.asset, [x.slot(0)], [4000])
 
@@ -118,18 +133,30 @@ def test_a_buyer_landing_part_of_an_agents_batch_first_cannot_jam_it(world):
     assert (ev["paidToFsp"], ev["deliveredWh"]) == (ESCROW, 2000)  # full delivery, not 25 %
 
 
-def test_a_leaked_old_key_cannot_brick_the_asset_after_rotation(world):
+def _device_key_rotated_at_delivery_start(world):
+    """The old device key leaked: METERING rotates to a fresh key valid from the award's first
+    slot, and two slots pass. Returns (award round, fresh key)."""
     x = award_round(world)
-    s, a, reg = world.ledger.settlement, world.actors, world.ledger.registry
     fresh = new_account()
-    reg.set_device_signer(a.metering, world.asset, fresh.address, x.slot(0))
+    world.ledger.registry.set_device_signer(world.actors.metering, world.asset, fresh.address, x.slot(0))
     goto(world, x.slot(2))
+    return x, fresh
+
+
+def test_a_leaked_old_key_cannot_brick_the_asset_after_rotation(world):
+    s, a = world.ledger.settlement, world.actors
+    x, fresh = _device_key_rotated_at_delivery_start(world)
     with reverts("SettlementBadSignature", recovered=a.device.address, expected=fresh.address):
         s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(1), 500, 2**64 - 1)])
     ev = s.submit_readings(a.outsider, [sign(world, fresh, world.asset, x.slot(1), 500, 1)]).event("ReadingRecorded")
     assert ev["seq"] == 1
+
+
+def test_a_leaked_old_key_cannot_be_put_back_in_force_backdated_before_the_rotation(world):
+    a = world.actors
+    x, _ = _device_key_rotated_at_delivery_start(world)
     with reverts("DeviceKeysBackdated", validFrom=x.slot(0) - 1, lastValidFrom=x.slot(0)):
-        reg.set_device_signer(a.metering, world.asset, a.device.address, x.slot(0) - 1)
+        world.ledger.registry.set_device_signer(a.metering, world.asset, a.device.address, x.slot(0) - 1)
 
 
 # ---- 4. a reading before its slot ended --------------------------------------------------------
@@ -141,10 +168,16 @@ def test_a_reading_is_refused_until_its_interval_has_ended(world):
     early = sign(world, a.device, world.asset, x.slot(0), 500, 1)
     with reverts("SettlementReadingNotDue", index=0, slotStart=x.slot(0)):
         s.submit_readings(a.outsider, [early])
-    with reverts("SettlementReadingMisaligned", index=0, slotStart=x.slot(0) - 300):
-        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0) - 300, 500, 1)])
     goto(world, x.slot(1))
     assert s.submit_readings(a.outsider, [early]).event("ReadingRecorded")["slotStart"] == x.slot(0)
+
+
+def test_a_reading_not_aligned_to_an_interval_start_is_refused(world):
+    x = award_round(world)
+    s, a = world.ledger.settlement, world.actors
+    goto(world, x.slot(0))
+    with reverts("SettlementReadingMisaligned", index=0, slotStart=x.slot(0) - 300):
+        s.submit_readings(a.outsider, [sign(world, a.device, world.asset, x.slot(0) - 300, 500, 1)])
 
 
 # ---- 6. penalties that deter ----------------------------------------------------------------------
@@ -240,13 +273,19 @@ def test_an_award_cannot_be_settled_before_its_last_slot_to_stop_later_activatio
 
 # ---- 10. lapsed parties still act (the Settlement part) -------------------------------------------
 
-def test_a_suspended_buyer_cannot_activate_nor_a_suspended_fsp_opt_in(world):
+def test_a_suspended_buyer_cannot_activate_until_it_is_reinstated(world):
     x = award_round(world)
     s, a, reg = world.ledger.settlement, world.actors, world.ledger.registry
     reg.suspend_participant(a.admin, a.dso.address, "unpaid fees")
     with reverts("SettlementNotActive", account=a.dso.address):
         s.activate(a.dso, x.award, 0, 4)
     reg.reinstate_participant(a.admin, a.dso.address)
+    s.activate(a.dso, x.award, 0, 4)
+
+
+def test_a_suspended_fsp_cannot_opt_in_to_an_activation(world):
+    x = award_round(world)
+    s, a, reg = world.ledger.settlement, world.actors, world.ledger.registry
     s.activate(a.dso, x.award, 0, 4)
     reg.suspend_participant(a.admin, a.fsp.address, "licence lapsed")
     with reverts("SettlementNotActive", account=a.fsp.address):
