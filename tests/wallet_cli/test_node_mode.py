@@ -5,14 +5,19 @@ transaction itself and has the node relay it; reads come from the node's index."
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
+from eth_utils import to_checksum_address
 
+from cli_common.errors import Refused, classify
+from gateway.auth import siwe_message
 from gateway.context import NodeContext
 from ledger.anvil import free_port
 from operations.clearing_run import commit_run, run_clearing
 from tests.gateway.conftest import serve
 from tests.market_helpers import make_offer, make_request, open_round
+from wallet_cli.context import resolve
 from wallet_cli.node import checked_siwe, problem_error
 
 FSP, FSP2 = "5", "6"  # make_actors: dev_account(5) owns world.asset, dev_account(6) is another FSP
@@ -96,6 +101,16 @@ def test_an_award_is_confirmed_through_the_node_after_the_proof_is_checked_local
     bal = fw("balance", "--node", node.url, "--dev-account", FSP, "--json").json
     assert bal["balance"] == world.ledger.token.balance(a.fsp.address)  # summed from the node's Transfer events
     assert bal["escrowed"] > 0 and bal["collateral_locked"] is None and "held_payout" in bal["not_served"]
+    # the DSO activates it; the wallet opts in through the node
+    award = run.tree.awards[0]
+    active = [i for i, p in enumerate(award.portion) if p]
+    world.ledger.settlement.activate(a.dso, award, active[0], active[-1] - active[0] + 1)
+    node.ctx.sync()
+    acts = fw("activation", "list", "--node", node.url, "--dev-account", FSP, "--json").json
+    assert [x["id"] for x in acts] == [leaf] and acts[0]["buyer"] == a.dso.address
+    r = fw("activation", "opt-in", leaf[:10], "--node", node.url, "--dev-account", FSP, "--json")
+    assert r.code == 0 and r.json["phase"] == "ACCEPTED", r.err
+    assert world.ledger.settlement.phase(award).name == "ACCEPTED"
 
 
 def test_another_fsps_asset_is_refused_with_exit_1_and_the_chain_unchanged(world, node, fw, tmp_path):
@@ -110,10 +125,8 @@ def test_another_fsps_asset_is_refused_with_exit_1_and_the_chain_unchanged(world
                             f"{world.asset} belongs to {world.actors.fsp.address}, not to this wallet "
                             f"({world.actors.fsp2.address})")
     # the node refuses it too (a problem naming the rule) when the wallet's own check is skipped
-    from wallet_cli.context import resolve
-
     w = resolve(node=node.url, dev_account=int(FSP2))
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(Refused) as exc:
         w.api.relay("Market", "submitOffer", make_offer(rid, cfg, world.asset).to_chain(), path="/flexoffers")
     assert "answered 403" in str(exc.value) and "signed_tx.offer.asset_id" in str(exc.value)
     assert chain_state(world) == before
@@ -126,8 +139,6 @@ def test_a_node_that_is_down_exits_3_in_one_line(fw):
 
 
 def test_problem_details_map_to_exit_codes_and_the_wallet_signs_only_the_expected_message():
-    from cli_common.errors import classify
-
     code, line = classify(problem_error(422, {"type": "https://x/problems/invalid-field", "detail": "offer.slices: bad",
                                               "field": "offer.slices"}, "node POST /flexoffers"))
     assert code == 2 and "offer.slices: bad" in line
@@ -136,15 +147,12 @@ def test_problem_details_map_to_exit_codes_and_the_wallet_signs_only_the_expecte
     assert code == 1 and "error MarketGateClosed" in line
     code, _ = classify(problem_error(503, {"type": "https://x/problems/ledger-unreachable", "detail": "down"}, "n"))
     assert code == 3
-    from gateway.auth import siwe_message
-
-    addr = "0x" + "ab" * 20
-    from eth_utils import to_checksum_address
-    addr = to_checksum_address(addr)
-    import time
-    good = siwe_message("127.0.0.1:8080", "http://127.0.0.1:8080", addr, 31337, "abc123", time.time(), time.time() + 300)
-    assert checked_siwe(good, node_url="http://127.0.0.1:8080", address=addr, chain_id=31337, nonce="abc123") == good
+    addr, url = to_checksum_address("0x" + "ab" * 20), "http://127.0.0.1:8080"
+    good = siwe_message("127.0.0.1:8080", url, addr, 31337, "abc123", time.time(), time.time() + 300)
+    assert checked_siwe(good, node_url=url, address=addr, chain_id=31337, nonce="abc123") == good
     for bad, why in [(good.replace("31337", "1"), "chain id"), (good + "\nResources: x", "EIP-4361"),
-                     (good.replace("127.0.0.1:8080 wants", "evil.example wants"), "domain")]:
-        with pytest.raises(Exception, match=why):
-            checked_siwe(bad, node_url="http://127.0.0.1:8080", address=addr, chain_id=31337, nonce="abc123")
+                     (good.replace("127.0.0.1:8080 wants", "evil.example wants"), "domain"),
+                     (siwe_message("127.0.0.1", url, addr, 31337, "abc123", time.time() - 600, time.time() - 300),
+                      "expired")]:
+        with pytest.raises(Refused, match=why):
+            checked_siwe(bad, node_url=url, address=addr, chain_id=31337, nonce="abc123")
