@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
-
 import typer
 
 from cli_common.errors import BadInput, Refused
@@ -39,8 +37,8 @@ def my_awards(w: Wallet, round_id: int | None = None) -> list[tuple[Award, dict]
     key = ("awards", round_id)
     if key not in api.cache:
         mine = {o["offer_id"] for o in api.pages("/flexoffers", owner=w.address, round=round_id)}
-        rounds = sorted({o for o in (round_id,)} if round_id is not None else
-                        {r["round_id"] for r in api.pages("/rounds") if r["commitments"]})
+        rounds = [round_id] if round_id is not None else \
+            sorted(r["round_id"] for r in api.pages("/rounds") if r["commitments"])
         out = []
         for rid in rounds:
             rows = round_awards(w, rid)

@@ -55,8 +55,8 @@ def submit(w: Wallet, file: Path, aau: bool, dry_run: bool, defaults: dict) -> N
               "node": api.url, "offers": [{k: ("0x" + bytes(v).hex() if isinstance(v, (bytes, bytearray)) else v)
                                           for k, v in o.to_chain().items()} for o in offers]}, w.json)
         return
-    typer.echo(f"signing {len(offers)} offer(s) in one transaction, relayed by {api.url}", err=True) \
-        if not w.json else None
+    if not w.json:
+        typer.echo(f"signing {len(offers)} offer(s) in one transaction, relayed by {api.url}", err=True)
     out = api.relay("Market", fn, *args, path="/flexoffers", batch=len(offers) > 1)
     ids = out["offer_ids"]
     rows = []
