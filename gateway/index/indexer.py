@@ -33,6 +33,7 @@ class Indexer:
         self.manifest = manifest
         self.store = store
         self.contracts = {to_checksum_address(r.address): name for name, r in manifest.contracts.items()}
+        self._addresses = sorted(self.contracts)
         self.listeners: list[Callable[[list[int]], None]] = []
         self.reorgs = 0
         deployment = f"{manifest.chain_id}:{','.join(sorted(self.contracts))}"
@@ -56,12 +57,10 @@ class Indexer:
         while start <= head:
             end = min(head, start + BATCH_BLOCKS - 1)
             before = self.chain.block_hash(end)
-            logs = self.chain.get_logs(sorted(self.contracts), start, end)
+            logs = self.chain.get_raw_logs(self._addresses, start, end)
             if before is None or self.chain.block_hash(end) != before:
                 continue  # the range changed under us: read it again
-            logs.sort(key=lambda lg: (int(lg["blockNumber"]), int(lg["logIndex"])))
-            for lg in logs:
-                lg["address"] = to_checksum_address(lg["address"])
+            logs.sort(key=lambda lg: (int(lg["blockNumber"], 16), int(lg["logIndex"], 16)))
             seqs = self.store.ingest(logs, self.contracts, end, before)
             added += len(seqs)
             if seqs:

@@ -15,9 +15,10 @@ from typing import Any, Callable
 from domain.award import Award
 from domain.enums import AssetKind, Direction, OfferStatus, Product, RequestStatus
 from domain.roles import Role
-from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest, RoundConfig
 from ledger.registry import from_b32
+
+from gateway.index.decode import offer_document, offer_fields
 
 ROLE_NAMES = {r.id: r.value for r in Role}
 
@@ -195,32 +196,29 @@ def _request(cur, ev):
     return a["roundId"], None, None, req.zone_id or None, a["buyer"]
 
 
-def offer_json(offer: FlexOffer) -> str:
-    return offer.model_dump_json()
-
-
 @on("OfferSubmitted", "OfferUpdated")
 def _offer(cur, ev):
     a = ev.args
     oid, rid = a["offerId"], a["roundId"]
-    offer = FlexOffer.unpack(rid, bytes(a["data"]))
-    zone = _asset_zone(cur, offer.asset_id)
+    offer = offer_fields(rid, a["data"])  # straight from the packed bytes (no model validation)
+    doc, asset_id = offer_document(offer), offer["asset_id"]
+    zone = _asset_zone(cur, asset_id)
     cur.execute("INSERT OR REPLACE INTO offer_versions VALUES (?, ?, ?, ?, ?, ?)",
                 (oid, a["version"], hx(a["offerHash"]), hx(a["data"]), ev.block, ev.tx_hash))
     if ev.name == "OfferSubmitted":
         cur.execute("INSERT OR REPLACE INTO offers (offer_id, round_id, owner, asset_id, zone_id, version, offer_hash,"
                     " status, earliest_start, latest_start, slice_count, offer, submitted_block, updated_block) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (oid, rid, a["owner"], offer.asset_id, zone, a["version"], hx(a["offerHash"]),
-                     OfferStatus.OFFERED.name, offer.earliest_start, offer.latest_start, len(offer.slices),
-                     offer_json(offer), ev.block, ev.block))
+                    (oid, rid, a["owner"], asset_id, zone, a["version"], hx(a["offerHash"]),
+                     OfferStatus.OFFERED.name, offer["earliest_start"], offer["latest_start"], len(offer["slices"]),
+                     doc, ev.block, ev.block))
     else:
         cur.execute("UPDATE offers SET version = ?, offer_hash = ?, earliest_start = ?, latest_start = ?, "
                     "slice_count = ?, offer = ?, updated_block = ? WHERE offer_id = ?",
-                    (a["version"], hx(a["offerHash"]), offer.earliest_start, offer.latest_start, len(offer.slices),
-                     offer_json(offer), ev.block, oid))
+                    (a["version"], hx(a["offerHash"]), offer["earliest_start"], offer["latest_start"],
+                     len(offer["slices"]), doc, ev.block, oid))
     cur.execute("UPDATE rounds SET offer_count = offer_count + 1 WHERE round_id = ?", (rid,))
-    return rid, oid, offer.asset_id, zone, a["owner"]
+    return rid, oid, asset_id, zone, a["owner"]
 
 
 def _offer_interest(cur, oid: int, party: str | None = None) -> Interest:

@@ -8,10 +8,18 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable
 
-from ledger.abi_codec import decode_log
 
+from gateway.index.decode import checksum, decode_raw_log
 from gateway.index.projections import Ev, apply, hx, jsonable
 from gateway.index.schema import DDL, PROJECTIONS, SCHEMA_VERSION
+
+
+INSERT_EVENT = ("INSERT OR IGNORE INTO events (block, log_index, tx_hash, block_hash, contract, address, name, args, raw,"
+                " round_id, offer_id, asset_id, zone_id, party) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _int(v: int | str) -> int:
+    return v if isinstance(v, int) else int(v, 16)
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -61,44 +69,49 @@ class IndexStore:
 
     # ---- ingestion -----------------------------------------------------------------------
     def ingest(self, logs: list[dict], contracts: dict[str, str], end_block: int, end_hash: bytes) -> list[int]:
-        """Index `logs` (sorted, all at or below `end_block`) in one transaction and move the cursor
-        to `end_block`; returns the new events' sequence numbers."""
-        seqs = []
+        """Index `logs` (raw JSON-RPC logs, sorted, all at or below `end_block`) in one transaction and
+        move the cursor to `end_block`; returns the new events' sequence numbers.
+
+        The projections are applied event by event in chain order; the events and block hashes of
+        the range are then written with one `executemany` each."""
         with self.lock:
             cur = self.conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
+                before = cur.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+                rows, blocks = [], {}
                 for log in logs:
-                    seq = self._ingest_log(cur, log, contracts)
-                    if seq is not None:
-                        seqs.append(seq)
-                cur.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?)", (end_block, hx(end_hash)))
+                    row = self._event_row(cur, log, contracts)
+                    if row is not None:
+                        rows.append(row)
+                        blocks[row[0]] = row[3]
+                cur.executemany(INSERT_EVENT, rows)
+                blocks[end_block] = hx(end_hash)
+                cur.executemany("INSERT OR REPLACE INTO blocks VALUES (?, ?)", list(blocks.items()))
                 self.set_meta("last_block", str(end_block), cur)
+                seqs = [r[0] for r in cur.execute("SELECT seq FROM events WHERE seq > ? ORDER BY seq", (before,))]
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
         return seqs
 
-    def _ingest_log(self, cur: sqlite3.Cursor, log: dict, contracts: dict[str, str]) -> int | None:
-        decoded = decode_log(log)
+    def _event_row(self, cur: sqlite3.Cursor, log: dict, contracts: dict[str, str]) -> tuple | None:
+        """Apply one raw log's projections; its `events` row (None if the event is not ours)."""
+        topics, data = log["topics"], log["data"]
+        decoded = decode_raw_log(topics, data)
         if decoded is None:
             return None
         name, args = decoded
-        raw = json.dumps({"address": log["address"], "topics": [hx(t) for t in log["topics"]],
-                          "data": hx(bytes(log["data"]))})
-        tx = log["transactionHash"]
-        tx_hash = tx if isinstance(tx, str) else hx(tx)
-        block_hash = log["blockHash"] if isinstance(log["blockHash"], str) else hx(log["blockHash"])
-        ev = Ev(name, args, int(log["blockNumber"]), int(log["logIndex"]), tx_hash)
+        address = checksum(log["address"])
+        topics = [t.lower() for t in topics]
+        data = data.lower()
+        raw = json.dumps({"address": address, "topics": topics, "data": data})
+        tx_hash, block_hash = log["transactionHash"].lower(), log["blockHash"].lower()
+        ev = Ev(name, args, _int(log["blockNumber"]), _int(log["logIndex"]), tx_hash)
         interest = apply(cur, ev)
-        address = log["address"]
-        cur.execute("INSERT OR IGNORE INTO events (block, log_index, tx_hash, block_hash, contract, address, name, args,"
-                    " raw, round_id, offer_id, asset_id, zone_id, party) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (ev.block, ev.log_index, tx_hash, block_hash, contracts.get(address, ""), address, name,
-                     json.dumps(jsonable(args)), raw, *interest))
-        cur.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?)", (ev.block, block_hash))
-        return cur.lastrowid if cur.rowcount else None
+        return (ev.block, ev.log_index, tx_hash, block_hash, contracts.get(address, ""), address, name,
+                json.dumps(jsonable(args)), raw, *interest)
 
     # ---- reorganisations and rebuilds ----------------------------------------------------------
     def rollback_to(self, block: int) -> int:
@@ -124,9 +137,7 @@ class IndexStore:
         rows = cur.execute("SELECT seq, raw, block, log_index, tx_hash FROM events ORDER BY block, log_index").fetchall()
         for seq, raw, block, log_index, tx_hash in rows:
             r = json.loads(raw)
-            log = {"address": r["address"], "topics": [bytes.fromhex(t[2:]) for t in r["topics"]],
-                   "data": bytes.fromhex(r["data"][2:])}
-            name, args = decode_log(log)
+            name, args = decode_raw_log(r["topics"], r["data"])
             interest = apply(cur, Ev(name, args, block, log_index, tx_hash))
             cur.execute("UPDATE events SET round_id = ?, offer_id = ?, asset_id = ?, zone_id = ?, party = ? "
                         "WHERE seq = ?", (*interest, seq))

@@ -162,5 +162,15 @@ class ChainBackend(ABC):
         return [dict(log) for log in self.w3.eth.get_logs(
             {"address": addresses, "fromBlock": from_block, "toBlock": to_block})]
 
+    def get_raw_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[dict]:
+        """The same logs as JSON-RPC gives them (hex strings: address, topics, data, blockNumber,
+        logIndex, transactionHash, blockHash), for bulk readers that decode them themselves."""
+        def h(v) -> str:
+            return v if isinstance(v, str) else "0x" + bytes(v).hex()
+        return [{"address": log["address"], "topics": [h(t) for t in log["topics"]], "data": h(log["data"]),
+                 "blockNumber": hex(int(log["blockNumber"])), "logIndex": hex(int(log["logIndex"])),
+                 "transactionHash": h(log["transactionHash"]), "blockHash": h(log["blockHash"])}
+                for log in self.get_logs(addresses, from_block, to_block)]
+
     def close(self) -> None:
         """Release resources (nothing for most backends)."""

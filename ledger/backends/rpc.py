@@ -35,6 +35,13 @@ class RpcChain(ChainBackend):
             return b""
         return None
 
+    def get_raw_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[dict]:
+        """eth_getLogs without web3's result formatters (10x less CPU for a node's bulk indexing)."""
+        if not addresses or from_block > to_block:
+            return []
+        return list(self._rpc("eth_getLogs", [{"address": addresses, "fromBlock": hex(from_block),
+                                               "toBlock": hex(to_block)}]))
+
     def _rpc(self, method: str, params: list) -> object:
         resp = self.w3.provider.make_request(method, params)
         if "error" in resp:
