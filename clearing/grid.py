@@ -1,7 +1,10 @@
-"""DSO grid limits: per-zone net UP/DOWN caps and linear sensitivity rows.
+"""DSO grid limits: per-zone UP/DOWN caps and linear sensitivity rows.
 
-Zone limits are the DSO traffic light: per zone and slot, the net Wh of *all* awarded
-activation in the zone (DSO and TSO awards alike) must stay within ``[-down_wh, up_wh]``.
+Zone limits are the DSO traffic light: per zone and slot, the UP Wh of *all* awarded
+activation in the zone (DSO and TSO awards alike) must stay at or below ``up_wh`` and the DOWN
+Wh at or below ``down_wh``, each direction on its own: awards are options each buyer activates
+independently, so UP and DOWN awards cannot be relied on to cancel out (and a subset of a
+zone's awards over a limit proves the whole set over it: the on-chain `challengeZoneLimit`).
 Sensitivities are optional linear rows ``sum_z coeff[k, z] * net_wh[z, s] <= limit[k, s]``
 (e.g. a transformer loaded by several zones). Inputs: plain mappings, validated here.
 Coefficients of at most 1e-9 in magnitude are treated as 0 (HiGHS drops them anyway).

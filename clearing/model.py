@@ -7,8 +7,9 @@ Columns, in this fixed order:
   z[c]      (MIP only) binary: candidate c is the accepted start/direction of its offer.
 Rows, in this fixed order:
   need      sum_c y[c,i,r] (slot = start+i = first_r+k) + u[r,k] = need[r,k]
-  zone      -down[z,s] <= sum d_c*y over zone z, slot s <= up[z,s]  (all requests: DSO
-            and TSO awards count alike); rows that cannot bind are left out
+  zone      sum y over zone z, slot s, direction UP <= up[z,s]; likewise DOWN <= down[z,s]
+            (all requests: DSO and TSO awards count alike; per direction, not netted, since
+            each buyer activates its awards on its own); rows that cannot bind are left out
   sens      sum_z coeff[k,z] * (net Wh of zone z at slot s) <= limit[k,s]
   slice     sum_r y[c,i,r] in [lo, hi]   (LP: only where >1 request shares the slice,
             else the column bound does it; MIP: always, scaled by z[c])
@@ -99,16 +100,19 @@ def build_model(rnd: RoundInput, cand: Candidates, *, penalty: float, mip: bool)
     has = (zpos < len(zl.zone_id)) & (zl.zone_id[np.minimum(zpos, len(zl.zone_id) - 1)] == zone) \
         if len(zl.zone_id) else np.zeros(n_y, bool)
     if has.any():
-        key = zpos[has] * S + slot[has]
-        hi_y = cand.hi[c, i][has].astype(float)
-        pot_up = np.bincount(key, hi_y * (dy[has] > 0), minlength=len(zl.zone_id) * S)
-        pot_dn = np.bincount(key, hi_y * (dy[has] < 0), minlength=len(zl.zone_id) * S)
-        up, dn = zl.up_wh.ravel().astype(float), zl.down_wh.ravel().astype(float)
-        live = np.flatnonzero((pot_up > up) | (pot_dn > dn))
-        rid = np.full(len(up), -1)
-        rid[live] = np.arange(len(live))
-        sel = rid[key] >= 0
-        rows.add(rid[key][sel], np.flatnonzero(has)[sel], dy[has][sel], -dn[live], up[live])
+        hz = np.flatnonzero(has)
+        key = zpos[hz] * S + slot[hz]
+        hi_y = cand.hi[c, i][hz].astype(float)
+        for sign, lim in ((1, zl.up_wh), (-1, zl.down_wh)):
+            m = dy[hz] == sign
+            cap = lim.ravel().astype(float)
+            live = np.flatnonzero(np.bincount(key[m], hi_y[m], minlength=len(cap)) > cap)
+            if not len(live):
+                continue
+            rid = np.full(len(cap), -1)
+            rid[live] = np.arange(len(live))
+            sel = rid[key[m]] >= 0
+            rows.add(rid[key[m]][sel], hz[m][sel], np.ones(int(sel.sum())), np.full(len(live), -INF), cap[live])
 
     # asset rows: per asset, slot and direction, its offers' awarded energy <= the asset's power
     # (only where the offers could exceed it; in aggregated mode such offers stay alone with their asset)

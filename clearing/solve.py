@@ -9,7 +9,7 @@ Design reasoning
 - Integer awards: solver magnitudes are floored (with 1e-6 tolerance), which can only
   reduce met need and award sizes; lower bounds (MIP must-deliver) are then topped up
   slice by slice; zone and sensitivity rows are re-checked on the integers and any
-  excess (netting, fractional coefficients) is cut from the most expensive optional
+  excess (top-ups, fractional coefficients) is cut from the most expensive optional
   award. ``check_awards`` re-verifies needs and grid rows and raises ``SolverError`` if
   the repair failed.
 """
@@ -131,7 +131,7 @@ def solve_candidates(rnd: RoundInput, cand: Candidates, opts: dict[str, Any]) ->
 
 
 def _repair(rnd: RoundInput, cand: Candidates, m: Model, mag: np.ndarray, chosen: np.ndarray) -> np.ndarray:
-    """Top up lower bounds lost to flooring, then cut zone-limit excess from netting."""
+    """Top up lower bounds lost to flooring, then cut zone-limit excess (per direction)."""
     W = cand.lo.shape[1]
     key = m.y_c * W + m.y_i
     ssum = np.bincount(key, mag, minlength=cand.n * W).reshape(cand.n, W)
@@ -155,17 +155,18 @@ def _repair(rnd: RoundInput, cand: Candidates, m: Model, mag: np.ndarray, chosen
             inz = zone == z
             if not inz.any():
                 continue
-            net = np.bincount(slot[inz], mag[inz] * cand.dir[m.y_c][inz], minlength=rnd.n_slots)
-            for s in np.flatnonzero((net > zl.up_wh[k]) | (-net > zl.down_wh[k])):
-                d = 1 if net[s] > zl.up_wh[k, s] else -1
-                excess = net[s] - zl.up_wh[k, s] if d > 0 else -net[s] - zl.down_wh[k, s]
-                js = np.flatnonzero(inz & (slot == s) & (cand.dir[m.y_c] == d) & ~cand.must[m.y_c])
-                for j in js[np.lexsort([js, -price[js]])]:
-                    cut = min(excess, mag[j])
-                    mag[j] -= cut
-                    excess -= cut
-                    if excess == 0:
-                        break
+            for d, lim in ((1, zl.up_wh[k]), (-1, zl.down_wh[k])):
+                ind = inz & (cand.dir[m.y_c] == d)
+                gross = np.bincount(slot[ind], mag[ind], minlength=rnd.n_slots)
+                for s in np.flatnonzero(gross > lim):
+                    excess = gross[s] - lim[s]
+                    js = np.flatnonzero(ind & (slot == s) & ~cand.must[m.y_c])
+                    for j in js[np.lexsort([js, -price[js]])]:
+                        cut = min(excess, mag[j])
+                        mag[j] -= cut
+                        excess -= cut
+                        if excess == 0:
+                            break
     return _repair_sensitivities(rnd, cand, m, mag)
 
 
@@ -209,8 +210,10 @@ def check_awards(rnd: RoundInput, aw: Awards) -> None:
     zone = rnd.offers.zone_id[aw.offer]
     for k, z in enumerate(zl.zone_id):
         inz = zone == z
-        net = np.bincount(aw.start[inz] + aw.slice[inz], aw.energy[inz], minlength=rnd.n_slots)
-        if np.any(net > zl.up_wh[k]) or np.any(-net > zl.down_wh[k]):
+        slot = aw.start[inz] + aw.slice[inz]
+        up = np.bincount(slot, np.maximum(aw.energy[inz], 0), minlength=rnd.n_slots)
+        dn = np.bincount(slot, np.maximum(-aw.energy[inz], 0), minlength=rnd.n_slots)
+        if np.any(up > zl.up_wh[k]) or np.any(dn > zl.down_wh[k]):
             raise SolverError(f"integer repair: zone {int(z)} limit exceeded")
     if rnd.asset_limits and len(aw.energy):
         asset = rnd.offers.asset_id[aw.offer]

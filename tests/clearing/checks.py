@@ -17,6 +17,8 @@ def assert_result_valid(rnd: RoundInput, res) -> None:
     need = q.need_wh(rnd.slot_len)
     met = np.zeros_like(need)
     zone_net = defaultdict(lambda: np.zeros(rnd.n_slots, np.int64))
+    zone_up = defaultdict(lambda: np.zeros(rnd.n_slots, np.int64))  # zone limits bind per direction
+    zone_dn = defaultdict(lambda: np.zeros(rnd.n_slots, np.int64))
     by_offer = defaultdict(list)
     for a in res.awards:
         by_offer[a.offer_id].append(a)
@@ -50,6 +52,8 @@ def assert_result_valid(rnd: RoundInput, res) -> None:
             assert combined[k] <= c <= q.max_price[r]
         assert psum.tolist() == sched.tolist()
         zone_net[int(o.zone_id[k])][start:start + ns] += sched
+        zone_up[int(o.zone_id[k])][start:start + ns] += np.maximum(sched, 0)
+        zone_dn[int(o.zone_id[k])][start:start + ns] += np.maximum(-sched, 0)
     assert np.all(met <= need)
     for r, row in enumerate(sorted(res.requests, key=lambda d: d["request_id"])):
         k = qi[row["request_id"]]
@@ -58,8 +62,7 @@ def assert_result_valid(rnd: RoundInput, res) -> None:
         assert row["unmet"] == (need[k, :ln] - met[k, :ln]).tolist()
     zl = rnd.zone_limits
     for j, z in enumerate(zl.zone_id):
-        net = zone_net[int(z)]
-        assert np.all(net <= zl.up_wh[j]) and np.all(-net <= zl.down_wh[j]), f"zone {z} limit"
+        assert np.all(zone_up[int(z)] <= zl.up_wh[j]) and np.all(zone_dn[int(z)] <= zl.down_wh[j]), f"zone {z} limit"
     sn = rnd.sensitivities
     for k in range(len(sn.coeff)):
         lhs = sum(sn.coeff[k, j] * zone_net[int(z)] for j, z in enumerate(sn.zone_id))

@@ -99,3 +99,19 @@ def test_presolve_on_gives_the_same_awards_as_the_default():
         1, [_offer(1, 1, 0, 0, [1000], 1000, 100_000), _offer(2, 2, 0, 0, [1000], 1000, 200_000)],
         [_req(9, 0, 1, [4000])], n_slots=1, sensitivities=[{"coeffs": {1: 1.0, 2: 0.5}, "limit_wh": [600]}])
     assert clear(rnd, {"presolve": "on"}).awards == clear(rnd).awards
+
+
+def test_zone_limits_bind_each_direction_alone_and_down_awards_do_not_make_room_for_up():
+    # Zone 1: UP limit 300 Wh. An UP need of 500 Wh and a DOWN need of 400 Wh, both served cheapest
+    # from zone 1. Netted, 500 UP - 400 DOWN = 100 would pass; but each buyer activates its awards
+    # on its own, so zone 1 gives at most 300 Wh UP and the rest comes from zone 2.
+    up1 = _offer(1, 1, 0, 0, [1000], 1000, 100_000)
+    dn1 = _offer(2, 1, 0, 0, [0], 0, 100_000)
+    dn1["slice_min"], dn1["total_min"] = [-1000], -1000
+    up2 = _offer(3, 2, 0, 0, [1000], 1000, 150_000)
+    rnd = RoundInput.from_dicts(1, [up1, dn1, up2], [_req(8, 0, 1, [2000]), _req(9, 0, -1, [1600])], n_slots=1,
+                                zone_limits={1: {"up_wh": 300, "down_wh": 1000}})
+    for mode in ("lp", "mip"):
+        res = clear(rnd, {"mode": mode})
+        assert sorted((x.offer_id, list(x.portion)) for x in res.awards) == [(1, [300]), (2, [-400]), (3, [200])]
+        assert_result_valid(rnd, res)
