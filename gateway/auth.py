@@ -65,6 +65,7 @@ class Authenticator:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     _nonces: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # nonce -> (address, message, expiry)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _verified: dict[str, tuple[str, int]] = field(default_factory=dict)  # token -> (address, expiry), HMAC checked
 
     def challenge(self, address: str) -> dict:
         if not is_address(address):
@@ -111,6 +112,9 @@ class Authenticator:
             raise Problem(401, "unauthenticated", "Sign-in required",
                           "send Authorization: Bearer <token> (POST /api/v1/auth/challenge, then /auth/token)")
         token = authorization[len("Bearer "):].strip()
+        hit = self._verified.get(token)
+        if hit is not None and hit[1] >= time.time():
+            return hit[0]
         try:
             payload, mac = token.split(".")
             good = hmac.compare_digest(_unb64(mac), hmac.new(self.secret, payload.encode(), hashlib.sha256).digest())
@@ -121,6 +125,9 @@ class Authenticator:
             raise Problem(401, "bad-token", "Sign-in required", "the bearer token is not one this node issued")
         if claims["exp"] < time.time():
             raise Problem(401, "token-expired", "Sign-in required", "the bearer token has expired; sign in again")
+        if len(self._verified) >= 10_000:  # tokens live 15 min: forget them all rather than grow
+            self._verified = {}
+        self._verified[token] = (claims["sub"], claims["exp"])
         return claims["sub"]
 
 

@@ -15,7 +15,8 @@ from gateway.problems import Problem, forbidden_role
 bearer = HTTPBearer(auto_error=False, description="token from POST /api/v1/auth/token")
 
 
-def node(request: Request) -> NodeContext:
+async def node(request: Request) -> NodeContext:
+    """The node (async: FastAPI would run a plain function in its thread pool, a thread hop per request)."""
     return request.app.state.node
 
 
@@ -30,7 +31,7 @@ def _standing(caller: Caller) -> Caller:
 
 
 async def _caller(request: Request, creds: HTTPAuthorizationCredentials | None, fresh: bool) -> Caller:
-    ctx = node(request)
+    ctx: NodeContext = request.app.state.node
     address = ctx.auth.verify(f"Bearer {creds.credentials}" if creds else None)
     cached = None if fresh else ctx.roles.cached(address)
     return _standing(cached or await run_in_threadpool(ctx.roles.caller, address, fresh=fresh))

@@ -31,9 +31,15 @@ OptAddr = Annotated[str | None, Query(max_length=42, description="0x address")]
 def _addr(value: str | None, field: str) -> str | None:
     if value is None:
         return None
-    if not is_address(value):
+    checksummed = _checksum(value)
+    if checksummed is None:
         raise invalid(field, "not an Ethereum address")
-    return to_checksum_address(value)
+    return checksummed
+
+
+@lru_cache(maxsize=4096)
+def _checksum(value: str) -> str | None:
+    return to_checksum_address(value) if is_address(value) else None
 
 
 def _int_cursor(cursor: str | None) -> int | None:
@@ -170,9 +176,31 @@ OfferState = Literal["OFFERED", "WITHDRAWN", "AWARDED", "ACTIVATED", "SETTLED", 
 Format = Annotated[Literal["flexledger", "aau"], Query(description="offer document format")]
 
 
-def _offer_json(ctx: NodeContext, row: dict, fmt: str) -> str:
-    """One offer as JSON text; the stored offer document is spliced in without re-parsing."""
-    head = json.dumps({k: row[k] for k in OFFER_COLUMNS})
+# Each offer's columns are serialised by SQLite (json_object, in C) and its stored document is spliced
+# in as text: the hot list path builds no Python dict and runs no pydantic validation.
+_OFFER_HEAD = "json_object(" + ", ".join(f"'{c}', {c}" for c in OFFER_COLUMNS) + ")"
+_OFFER_SELECT = f"SELECT offer_id, round_id, asset_id, owner, status, offer, {_OFFER_HEAD} AS head FROM offers"
+_OFFER_FILTERS = ("round_id = ?", "zone_id = ?", "asset_id = ?", "owner = ?", "status = ?", "earliest_start >= ?",
+                  "latest_start <= ?")
+
+
+@lru_cache(maxsize=512)
+def _offers_sql(clauses: tuple[str, ...]) -> str:
+    return _OFFER_SELECT + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY offer_id LIMIT ?"
+
+
+def offers_query(filters: dict[str, Any], cursor: int | None, limit: int) -> tuple[str, tuple]:
+    """The keyset query behind GET /flexoffers: `filters` maps each of _OFFER_FILTERS to a value or None.
+    One SQL text per combination of filters (sqlite3 keeps it prepared in its statement cache). An
+    equality filter seeks its (column, offer_id) index; time ranges alone walk the primary key from the
+    cursor, stopping after `limit` matches."""
+    used = [(c, filters[c]) for c in _OFFER_FILTERS if filters.get(c) is not None]
+    used.append(("offer_id > ?", -1 if cursor is None else cursor))  # the first page too: one keyset form
+    return _offers_sql(tuple(c for c, _ in used)), (*(v for _, v in used), limit + 1)
+
+
+def _offer_json(ctx: NodeContext, row: Any, fmt: str) -> str:
+    """One offer as JSON text: its columns (`head`, serialised by SQLite) with the stored document."""
     doc = row["offer"]
     if fmt == "aau":
         slot_len = _slot_len(ctx, row["round_id"])
@@ -180,7 +208,7 @@ def _offer_json(ctx: NodeContext, row: dict, fmt: str) -> str:
         doc = json.dumps(to_aau(FlexOffer.model_validate_json(doc), offer_id=row["offer_id"], slot_len=slot_len,
                                 offered_by=row["owner"], state=row["status"],
                                 kind=AssetKind[kind[0]] if kind else None))
-    return f'{head[:-1]}, "offer": {doc}}}'
+    return f'{row["head"][:-1]},"offer":{doc}}}'
 
 
 def _slot_len(ctx: NodeContext, round_id: int) -> int:
@@ -194,18 +222,21 @@ async def flexoffers(ctx: NodeContext = Depends(node), round: OptInt = None, zon
                      start_from: Annotated[int | None, Query(ge=0, le=INT64, description="earliest_start ≥ (unix s)")] = None,
                      start_to: Annotated[int | None, Query(ge=0, le=INT64, description="latest_start ≤ (unix s)")] = None,
                      format: Format = "flexledger", cursor: Cursor = None, limit: Limit = 50):
-    where = [(c, v) for c, v in (("round_id = ?", round), ("zone_id = ?", zone), ("asset_id = ?", asset),
-                                 ("owner = ?", _addr(owner, "owner")), ("status = ?", state),
-                                 ("earliest_start >= ?", start_from), ("latest_start <= ?", start_to)) if v is not None]
-    rows, nxt = page(ctx, "offers", "offer_id", where, _int_cursor(cursor), limit)
-    body = '{"items": [' + ", ".join(_offer_json(ctx, r, format) for r in rows) + '], "next_cursor": ' + \
-        json.dumps(nxt) + "}"
+    sql, params = offers_query({"round_id = ?": round, "zone_id = ?": zone, "asset_id = ?": asset,
+                                "owner = ?": _addr(owner, "owner"), "status = ?": state,
+                                "earliest_start >= ?": start_from, "latest_start <= ?": start_to},
+                               _int_cursor(cursor), limit)
+    rows = ctx.reader.execute(sql, params).fetchall()
+    nxt = json.dumps(str(rows[limit - 1][0])) if len(rows) > limit else "null"
+    body = '{"items":[' + ",".join(_offer_json(ctx, r, format) for r in rows[:limit]) + '],"next_cursor":' + nxt + "}"
     return Response(body, media_type="application/json")
 
 
 @router.get("/flexoffers/{offer_id}", response_model=m.FlexOfferOut, tags=["market"])
 async def flexoffer(offer_id: Id, ctx: NodeContext = Depends(node), format: Format = "flexledger"):
-    row = _one(ctx, "SELECT * FROM offers WHERE offer_id = ?", offer_id, what=f"flex-offer {offer_id}")
+    row = ctx.reader.execute(_OFFER_SELECT + " WHERE offer_id = ?", (offer_id,)).fetchone()
+    if row is None:
+        raise not_found(f"flex-offer {offer_id}")
     return Response(_offer_json(ctx, row, format), media_type="application/json")
 
 
