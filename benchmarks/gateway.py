@@ -3,12 +3,14 @@
 On a pinned anvil (loopback) with 10,000 flex-offers indexed, a node (`flexledger node run`, one
 uvicorn worker, its own process) serves:
 - filtered `GET /flexoffers` (owner + state + zone, 20 per page, varying cursors) from concurrent
-  clients: throughput and p50/p99 latency (target ≥ 1,000 reads/s, p99 ≤ 50 ms);
+  keep-alive connections: throughput and p50/p99 latency (target ≥ 1,000 reads/s, p99 ≤ 50 ms). The
+  load generator is `wrk` when installed (C, one thread: the client must not be the bottleneck),
+  else httpx in 4 processes; the load average is printed with the figures;
 - indexing: a from-scratch reindex of every event (target ≥ 2,000 events/s);
 - SSE fan-out: 50 subscribers, a batch of offers submitted, time until every subscriber has every event;
 - offer submission through the API (node-signed, each mined before the answer).
 
-    .venv/bin/python benchmarks/gateway.py [--offers 10000] [--seconds 10] [--concurrency 8]
+    .venv/bin/python benchmarks/gateway.py [--offers 10000] [--seconds 10] [--concurrency 8] [--client auto|wrk|httpx]
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -107,24 +110,78 @@ def start_node(tmp: Path, rpc: str, manifest: Path, account, head: int) -> tuple
     raise SystemExit("the node did not catch up")
 
 
-async def reads(url: str, token: str, owner: str, zone: int, seconds: float, concurrency: int, offers: int) -> tuple[int, list]:
-    latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {token}"}
-    stop = time.perf_counter() + seconds
+LUA = """owner, zone, offers = "%s", "%s", %d
+local i = 0
+request = function()
+  i = i + 37
+  return wrk.format("GET", "/api/v1/flexoffers?owner=" .. owner .. "&state=OFFERED&zone=" .. zone ..
+                    "&limit=20&cursor=" .. (i %% (offers - 40)))
+end
+"""
 
-    async def worker(k: int, client: httpx.AsyncClient) -> None:
-        i = k
-        while time.perf_counter() < stop:
-            params = {"owner": owner, "state": "OFFERED", "zone": zone, "limit": 20, "cursor": str((i * 37) % (offers - 40))}
-            t = time.perf_counter()
-            r = await client.get("/flexoffers", params=params)
-            latencies.append(time.perf_counter() - t)
-            assert r.status_code == 200 and len(r.json()["items"]) == 20, r.text[:200]
-            i += concurrency
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
-        await asyncio.gather(*(worker(k, client) for k in range(concurrency)))
-    return len(latencies), latencies
+def _ms(text: str) -> float:
+    for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * f
+    raise ValueError(text)
+
+
+def reads_wrk(wrk: str, url: str, token: str, owner: str, zone: int, seconds: float, concurrency: int,
+              offers: int, tmp: Path) -> tuple[float, float, float]:
+    """wrk (C, one thread) as the load generator: (reads/s, p50 ms, p99 ms)."""
+    script = tmp / "reads.lua"
+    script.write_text(LUA % (owner, zone, offers))
+    base = url.removesuffix("/api/v1")
+    out = subprocess.run([wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "-H",
+                          f"Authorization: Bearer {token}", "-s", str(script), base],
+                         capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out:
+        raise SystemExit("wrk saw error responses:\n" + out)
+    rps = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec:")))
+    lat = {line.split()[0]: _ms(line.split()[1]) for line in out.splitlines() if line.strip().endswith(("s",))
+           and line.strip().split()[0] in ("50%", "99%")}
+    return rps, lat["50%"], lat["99%"]
+
+
+def _reads_process(url: str, token: str, owner: str, zone: int, seconds: float, connections: int, offers: int,
+                   k0: int, step: int) -> list[float]:
+    async def run() -> list[float]:
+        latencies: list[float] = []
+        stop = time.perf_counter() + seconds
+
+        async def worker(k: int, client: httpx.AsyncClient) -> None:
+            i = k
+            while time.perf_counter() < stop:
+                params = {"owner": owner, "state": "OFFERED", "zone": zone, "limit": 20,
+                          "cursor": str((i * 37) % (offers - 40))}
+                t = time.perf_counter()
+                r = await client.get("/flexoffers", params=params)
+                latencies.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text[:200]
+                i += step
+
+        limits = httpx.Limits(max_keepalive_connections=connections, max_connections=connections)
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                                     limits=limits) as client:
+            await asyncio.gather(*(worker(k0 + j, client) for j in range(connections)))
+        return latencies
+
+    return asyncio.run(run())
+
+
+def reads_httpx(url: str, token: str, owner: str, zone: int, seconds: float, concurrency: int,
+                offers: int, processes: int = 4) -> tuple[float, float, float]:
+    """Fallback load generator: keep-alive httpx clients in several processes (slower than wrk: the
+    clients share the machine's cores with the node)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    per = max(1, concurrency // processes)
+    with ProcessPoolExecutor(processes) as pool:
+        futures = [pool.submit(_reads_process, url, token, owner, zone, seconds, per, offers, p * per,
+                               per * processes) for p in range(processes)]
+        lat = [x for f in futures for x in f.result()]
+    return len(lat) / seconds, pct(lat, 50) * 1000, pct(lat, 99) * 1000
 
 
 async def fanout(url: str, token: str, subscribers: int, submit) -> tuple[int, float]:
@@ -171,6 +228,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--subscribers", type=int, default=50)
+    ap.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto",
+                    help="load generator for the reads: wrk if installed (auto), else httpx in 4 processes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -179,6 +238,7 @@ def main() -> None:
         try:
             # indexing: a from-scratch reindex of every event of the deployment
             idx = Indexer(chain, ledger.manifest, IndexStore(tmp / "reindex.sqlite"))
+            load_index = os.getloadavg()
             t0 = time.perf_counter()
             events = idx.reindex()
             index_rate = events / (time.perf_counter() - t0)
@@ -186,10 +246,24 @@ def main() -> None:
             node, url = start_node(tmp, anvil.url, manifest, fsp, chain.block_number())
             client = httpx.Client(base_url=url, timeout=30)
             token = sign_in(client, fsp)
-            asyncio.run(reads(url, token, fsp.address, zone, 1, args.concurrency, args.offers))  # warm-up
-            n, lat = asyncio.run(reads(url, token, fsp.address, zone, args.seconds, args.concurrency, args.offers))
-            rps = n / args.seconds
-            p50, p99 = pct(lat, 50) * 1000, pct(lat, 99) * 1000
+            probe = client.get("/flexoffers", params={"owner": fsp.address, "state": "OFFERED", "zone": zone,
+                                                      "limit": 20, "cursor": "100"},
+                               headers={"Authorization": f"Bearer {token}"})
+            assert probe.status_code == 200 and len(probe.json()["items"]) == 20, probe.text[:300]
+            wrk = None if args.client == "httpx" else shutil.which("wrk")
+            if args.client == "wrk" and wrk is None:
+                raise SystemExit("wrk is not installed (apt-get install wrk), or pass --client httpx")
+            client_name = "wrk (1 thread)" if wrk else "httpx, 4 processes, keep-alive"
+            load_before = os.getloadavg()
+            if wrk:
+                reads_wrk(wrk, url, token, fsp.address, zone, 1, args.concurrency, args.offers, tmp)  # warm-up
+                rps, p50, p99 = reads_wrk(wrk, url, token, fsp.address, zone, args.seconds, args.concurrency,
+                                          args.offers, tmp)
+            else:
+                reads_httpx(url, token, fsp.address, zone, 1, args.concurrency, args.offers)  # warm-up
+                rps, p50, p99 = reads_httpx(url, token, fsp.address, zone, args.seconds, args.concurrency,
+                                            args.offers)
+            load_after = os.getloadavg()
 
             def submit_batch() -> int:
                 ledger.market.submit_offers(fsp, [offer(j) for j in range(100)])
@@ -210,8 +284,11 @@ def main() -> None:
                 node.wait(15)
             anvil.stop()
 
-    print(f"\nnode gateway, {args.offers} offers indexed, one uvicorn worker on loopback, "
-          f"{args.concurrency} concurrent clients")
+    print(f"\nnode gateway, {args.offers} offers indexed, one uvicorn worker on loopback, {args.concurrency} "
+          f"connections from {client_name}; {os.cpu_count()} cores")
+    print(f"load average (1/5/15 min): reads {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f} before, "
+          f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} after; indexing "
+          f"{load_index[0]:.2f}/{load_index[1]:.2f}/{load_index[2]:.2f}")
     print(f"{'measure':<44} {'figure':>16} {'target':>12} {'ratio':>7}")
     rows = [("filtered GET /flexoffers throughput", f"{rps:,.0f} reads/s", "≥ 1,000/s", rps / 1000),
             ("filtered GET /flexoffers p50 latency", f"{p50:.1f} ms", "", None),
