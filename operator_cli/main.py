@@ -29,6 +29,7 @@ from rich.table import Table
 from agent.cli import app as agent_app
 from operator_cli.audit_cmds import audit_app, grid_app
 from operator_cli.node import node_app
+from operator_cli.node_client import NodeSession, round_from_node, verify_on_node
 from cli_common.context import attach, json_file, json_text, signer
 from cli_common.errors import BadInput, CliApp, Refused, main_for
 from cli_common.options import (DEFAULT_MANIFEST, DEFAULT_RPC, Dev, Json, Keystore, ManifestOpt, PasswordFile,
@@ -50,6 +51,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(grid_app, name="grid")
 
 Options = Annotated[Optional[str], typer.Option("--options", help='engine options as JSON, e.g. {"aggregate": true}')]
+NodeUrl = Annotated[Optional[str], typer.Option("--node", help="read through this node's API (e.g. "
+                                               "http://127.0.0.1:8080), signed in with --keystore/--dev-account")]
 MOVED = {"offer": "offer submit/show/withdraw", "award": "award confirm"}
 
 
@@ -69,8 +72,14 @@ def deploy(rpc: Rpc = DEFAULT_RPC,
 
 @round_app.command("show")
 def round_show(round_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
-               json_out: Json = False) -> None:
-    """Rebuild a round from events, check it against the contract, and print it."""
+               node: NodeUrl = None, dev_account: Dev = None, keystore: Keystore = None,
+               password_file: PasswordFile = None, json_out: Json = False) -> None:
+    """Rebuild a round from events, check it against the contract, and print it (or, with --node, read it
+    from a node's index after signing in with your key)."""
+    if node is not None:
+        emit(round_from_node(NodeSession(node, signer(dev_account, keystore, password_file)), round_id), json_out,
+             _render_round)
+        return
     ledger = attach(rpc, manifest)
     state = rebuild_round(ledger.index, round_id)
     verify_round(state, ledger.market)
@@ -85,7 +94,8 @@ def round_show(round_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DE
 
 
 def _render_round(d: dict) -> None:
-    console.print(f"round {d['round']}  accumulator {d['offer_accumulator'][:18]}…  (verified against the contract)")
+    acc = f"accumulator {d['offer_accumulator'][:18]}…" if d["offer_accumulator"] else "not committed yet"
+    console.print(f"round {d['round']}  {acc}  ({d.get('source') or 'verified against the contract'})")
     t = Table("offer", "asset", "version", "status", "slices", title="flex-offers")
     for o in d["offers"]:
         t.add_row(str(o["id"]), str(o["asset"]), str(o["version"]), o["status"], str(o["slices"]))
@@ -143,16 +153,23 @@ def _render_clearing(d: dict) -> None:
 
 @app.command("verify")
 def verify_cmd(round_id: int, rpc: Rpc = DEFAULT_RPC, manifest: ManifestOpt = DEFAULT_MANIFEST,
-               options: Options = None, json_out: Json = False) -> None:
-    """Recompute a round's clearing and compare it with the on-chain commitment (exit 1 on mismatch)."""
-    opts = json_text(options, "--options")
-    v = verify_round_commitment(attach(rpc, manifest), round_id, opts)
-    emit({"round": round_id, "ok": v.ok, "checks": v.matches, "committed_root": "0x" + v.commitment.awards_root.hex(),
-          "recomputed_root": "0x" + v.recomputed_root.hex()}, json_out,
+               options: Options = None, node: NodeUrl = None, dev_account: Dev = None, keystore: Keystore = None,
+               password_file: PasswordFile = None, json_out: Json = False) -> None:
+    """Recompute a round's clearing and compare it with the on-chain commitment (exit 1 on mismatch); with
+    --node, your node recomputes it from the ledger (sign-in with your key)."""
+    if node is not None:
+        if options is not None:
+            raise BadInput("--options: a node verifies with the clearing options published on the ledger")
+        data = verify_on_node(NodeSession(node, signer(dev_account, keystore, password_file)), round_id)
+    else:
+        v = verify_round_commitment(attach(rpc, manifest), round_id, json_text(options, "--options"))
+        data = {"round": round_id, "ok": v.ok, "checks": v.matches,
+                "committed_root": "0x" + v.commitment.awards_root.hex(), "recomputed_root": "0x" + v.recomputed_root.hex()}
+    emit(data, json_out,
          lambda d: console.print("\n".join(f"  {'✓' if ok else '✗'} {k}" for k, ok in d["checks"].items())
                                  + f"\nround {round_id}: {'matches the commitment' if d['ok'] else 'MISMATCH'}"))
-    if not v.ok:
-        differs = ", ".join(k for k, ok in v.matches.items() if not ok)
+    if not data["ok"]:
+        differs = ", ".join(k for k, ok in data["checks"].items() if not ok)
         raise Refused(f"round {round_id}: the recomputed clearing does not match the commitment ({differs})")
 
 
