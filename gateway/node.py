@@ -12,6 +12,8 @@ the chain in a background thread and serves the gateway with uvicorn on loopback
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +62,13 @@ def prepare(identity: Signer, *, rpc: str | None = None, manifest: Path | None =
 
 
 def run_node(identity: Signer, plan: NodePlan, *, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve the gateway for `identity` until interrupted (then stop the local anvil, if any)."""
+    """Serve the gateway for `identity` until interrupted (then stop the local anvil, if any).
+
+    uvicorn re-raises the SIGTERM it caught once it has shut down; with Python's default handler that
+    would end the process before the `finally` below and leave the local anvil running, so SIGTERM
+    becomes a SystemExit here (SIGINT already raises KeyboardInterrupt)."""
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if threading.current_thread() is \
+        threading.main_thread() else None
     try:
         ledger = Ledger(connect(plan.rpc), Manifest.load(plan.manifest))
         ledger.manifest.verify(ledger.chain)
@@ -69,6 +77,12 @@ def run_node(identity: Signer, plan: NodePlan, *, host: str = "127.0.0.1", port:
     finally:
         if plan.anvil is not None:
             plan.anvil.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def reindex(rpc: str, manifest: Path, index: Path) -> dict:
