@@ -7,7 +7,7 @@ offer per request, and measures receipts' gasUsed (intrinsic 21,000 and calldata
   * ``publishAwards`` of all N awards in batches of B (per award = total / N),
   * each fraud proof's reveal (``challenge``, ``challengePair``, ``challengeRequest`` with 2
     leaves, ``challengeOffer`` with 3 leaves, ``challengeAsset`` with 3 leaves,
-    ``challengePublication``) and the ``commitChallenge`` that precedes every one.
+    ``challengeZoneLimit`` with 3 leaves, ``challengePublication``) and the ``commitChallenge`` that precedes every one.
 
 Run: ``python benchmarks/clearing_gas.py [--awards 32] [--batch 32] [--json]``. Exact and repeatable.
 """
@@ -39,9 +39,11 @@ class _W:
         self.ledger = self.world.ledger
 
 
-def _round(w, n_requests: int, offers_per_request: int = 1, up: int = 500, power=(2000,) * 4):
+def _round(w, n_requests: int, offers_per_request: int = 1, up: int = 500, power=(2000,) * 4, zone_up=None):
     m, a = w.ledger.market, w.actors
     rid, cfg = open_round(w.world, slots=8)
+    if zone_up is not None:  # the zone's DSO posts its limits (UP as given, DOWN 0) before gate closure
+        w.ledger.grid.post_zone_limits(a.dso, rid, w.world.zone, zone_up, [0] * 8)
     reqs = [make_request(rid, w.world.zone, power_w=power, max_price=400_000) for _ in range(n_requests)]
     req_ids = [m.post_request(a.dso, q) for q in reqs]
     offers = [make_offer(rid, cfg, w.world.asset, up=up, total_min_wh=0, total_max_wh=4 * up)
@@ -119,6 +121,15 @@ def measure(n_awards: int, batch: int) -> dict[str, int]:
         w2.ledger.clearing.commit(w2.actors.operator, r, t, total_cost=t.total_cost(900), spec_hash=SPEC)
         return w2.ledger.clearing.challenge_asset(w2.actors.auditor, t, x, dict(zip(oi, o)))
 
+    def zone(w2):  # three offers of the zone, 450 Wh each in slot 0, against an UP limit of 1,000 Wh
+        r, c, q, qi, o, oi = _round(w2, 3, zone_up=[1000] * 8)
+        x = [Award(r, oid, qid, 0, (450,) * 4, (450,) * 4, of.reservation_price, of.activation_price)
+             for oid, qid, of in zip(oi, qi, o)]
+        t = AwardTree(x)
+        w2.ledger.clearing.commit(w2.actors.operator, r, t, total_cost=t.total_cost(900), spec_hash=SPEC)
+        return w2.ledger.clearing.challenge_zone_limit(w2.actors.auditor, t, x, dict(zip(oi, o)), w2.world.zone,
+                                                       w2.actors.dso.address, [1000] * 8, [0] * 8)
+
     def publication(w2):
         r, c, q, qi, o, oi = _round(w2, 1)
         x = Award(r, oi[0], qi[0], 0, (450,) * 4, (450,) * 4, o[0].reservation_price, o[0].activation_price)
@@ -128,6 +139,7 @@ def measure(n_awards: int, batch: int) -> dict[str, int]:
 
     for name, fn in [("challenge (one leaf)", single), ("challengePair", pair), ("challengeRequest, 2 leaves", request),
                      ("challengeOffer, 3 leaves", offer), ("challengeAsset, 3 leaves", asset),
+                     ("challengeZoneLimit, 3 leaves", zone),
                      ("challengePublication", publication)]:
         proof(name, fn)
     return out

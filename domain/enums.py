@@ -103,6 +103,7 @@ class Fault(IntEnum):
     AWARD_COUNT_MISMATCH = 22
     TOTAL_COST_MISMATCH = 23
     PARTICIPANT_INACTIVE = 24
+    ZONE_LIMIT_EXCEEDED = 25
 
 
 class Phase(IntEnum):

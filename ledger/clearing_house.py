@@ -9,6 +9,7 @@ from eth_utils import keccak, to_bytes
 from domain.enums import CommitmentStatus
 from ledger.client import ContractClient, TxResult
 from domain.award import Award, AwardTree
+from domain.packing import pack_uint32
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest
 from ledger.signer import Signer
@@ -170,6 +171,16 @@ class ClearingHouseClient:
         awards = sorted(awards, key=lambda a: a.offer_id)
         return self._challenge(who, "challengeAsset", [a.to_chain() for a in awards], [tree.proof(a) for a in awards],
                                [offers[a.offer_id].to_chain() for a in awards])
+
+    def challenge_zone_limit(self, who: Signer, tree: AwardTree, awards: list[Award], offers: dict[int, FlexOffer],
+                             zone_id: int, dso: str, up_wh, down_wh) -> TxResult:
+        """Prove that `awards` (distinct, of assets in `zone_id`) together break the zone's posted
+        limits (`dso`, `up_wh`, `down_wh`: the posting in force, one Wh per round slot) in a slot."""
+        chain_awards, proofs = self._by_leaf(tree, awards)
+        ordered = sorted(awards, key=lambda a: a.leaf)
+        return self._challenge(who, "challengeZoneLimit", chain_awards, proofs,
+                               [offers[a.offer_id].to_chain() for a in ordered], zone_id, dso,
+                               pack_uint32(up_wh), pack_uint32(down_wh))
 
     def challenge_publication(self, who: Signer, round_id: int) -> TxResult:
         """Prove the published awards wrong against the commitment (count, cost, or missing)."""

@@ -11,7 +11,7 @@ import {ChallengeCommits} from "./ChallengeCommits.sol";
 import {BondPolicy} from "./BondPolicy.sol";
 import {FraudProofs} from "./FraudProofs.sol";
 import {Roles} from "../access/Roles.sol";
-import {IGridInputs} from "../market/GridInputs.sol";
+import {IGridInputs, ZoneLimitsHash} from "../market/GridInputs.sol";
 
 /// @dev The settlement contract's escrow hook, called inside confirmAward.
 interface IAwardEscrow {
@@ -153,9 +153,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits, BondPolicy {
         if (o.length != a.length) revert ClearingNotSameAsset(o.length);
         for (uint256 i; i < a.length; ++i) {
             if (i > 0 && (a[i].offerId <= a[i - 1].offerId || o[i].assetId != o[0].assetId)) revert ClearingNotSameAsset(i);
-            if (market.hashOffer(a[i].offerId, market.offerVersion(a[i].offerId), o[i]) != market.offerHash(a[i].offerId)) {
-                revert ClearingOfferMismatch(a[i].offerId);
-            }
+            _checkOffer(a[i].offerId, o[i]);
         }
         IMarket.RoundConfig memory cfg = market.round(roundId).config;
         IRegistry.AssetCore memory x = registry.assetCoreAt(o[0].assetId, cfg.gateClosure);
@@ -163,6 +161,26 @@ contract ClearingHouse is AwardPublication, ChallengeCommits, BondPolicy {
         uint256 down = _effective(x.maxDownW, x.limitDownW) * cfg.slotLen / 3600;
         if (!FraudProofs.assetOverCommitted(a, up, down)) revert ClearingNoFault(roundId);
         _reject(roundId, _commitments[roundId], Fault.AssetOverCommitted, a[0].offerId);
+    }
+
+    /// @notice Prove that a zone's awards together break its DSO's posted limits in a slot, UP or DOWN
+    /// (Fault.ZoneLimitExceeded): distinct leaves (ordered by leaf hash), `o[i]` the stored offer of
+    /// `a[i]`, each asset in `zoneId` as of gate closure; `dso`, `upWh`, `downWh` the zone's posting
+    /// in force (re-hashed against GridInputs.zoneLimitsHash). Requirements: as for `challenge`.
+    function challengeZoneLimit(Award[] calldata a, bytes32[][] calldata proofs, IMarket.FlexOffer[] calldata o,
+                                uint64 zoneId, address dso, bytes calldata upWh, bytes calldata downWh) external {
+        uint64 roundId = _proveAll(a, proofs, true);
+        if (ZoneLimitsHash.compute(roundId, zoneId, dso, upWh, downWh) != IGridInputs(address(market)).zoneLimitsHash(roundId, zoneId)) {
+            revert ClearingZoneLimitsMismatch(roundId, zoneId);
+        }
+        if (o.length != a.length) revert ClearingNotSameZone(o.length);
+        uint64 gate = market.round(roundId).config.gateClosure;
+        for (uint256 i; i < a.length; ++i) {
+            _checkOffer(a[i].offerId, o[i]);
+            if (registry.assetCoreAt(o[i].assetId, gate).zoneId != zoneId) revert ClearingNotSameZone(i);
+        }
+        if (!FraudProofs.zoneOverLimit(a, upWh, downWh)) revert ClearingNoFault(roundId);
+        _reject(roundId, _commitments[roundId], Fault.ZoneLimitExceeded, a[0].offerId);
     }
 
     /// @notice Prove the published data wrong against the commitment: more leaves than awardCount,
@@ -225,9 +243,7 @@ contract ClearingHouse is AwardPublication, ChallengeCommits, BondPolicy {
         leaf = _prove(c, a, proof);
         if (_publishedIn[leaf] != c.attempt) revert ClearingAwardNotPublished(leaf);
         if (_confirmed[leaf]) revert ClearingAlreadyConfirmed(leaf);
-        if (market.hashOffer(a.offerId, market.offerVersion(a.offerId), o) != market.offerHash(a.offerId)) {
-            revert ClearingOfferMismatch(a.offerId);
-        }
+        _checkOffer(a.offerId, o);
         if (registry.assetCore(o.assetId).owner != msg.sender) revert ClearingNotAssetOwner(a.offerId, msg.sender);
         if (!registry.isActive(msg.sender)) revert ClearingParticipantInactive(msg.sender);
         _confirmed[leaf] = true;
@@ -334,6 +350,13 @@ contract ClearingHouse is AwardPublication, ChallengeCommits, BondPolicy {
     function _prove(Commitment storage c, Award calldata a, bytes32[] calldata proof) private view returns (bytes32 leaf) {
         leaf = leafOf(a);
         if (!MerkleProof.verifyCalldata(proof, c.awardsRoot, leaf)) revert ClearingInvalidProof(a.roundId);
+    }
+
+    /// @dev `o` is offer `offerId` as the Market stores it (ClearingOfferMismatch otherwise).
+    function _checkOffer(uint64 offerId, IMarket.FlexOffer calldata o) private view {
+        if (market.hashOffer(offerId, market.offerVersion(offerId), o) != market.offerHash(offerId)) {
+            revert ClearingOfferMismatch(offerId);
+        }
     }
 
     /// @dev The award names an offer that does not exist, was withdrawn or rejected, or whose data the challenger

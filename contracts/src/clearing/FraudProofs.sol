@@ -13,6 +13,8 @@ import {PackedInts} from "../utils/PackedInts.sol";
 ///    exceed the schedule in a slice (any number of awards, not only two);
 ///  - an asset's power: per delivery slot, the schedules of distinct offers of one asset together
 ///    above its power (up and down separately; power = maximum or the conditional limit if lower).
+///  - a zone's posted limits: per round slot, the portions of the zone's awards together above
+///    the DSO's UP limit upwards or its DOWN limit downwards (each direction on its own).
 /// The clearing engine enforces the same rules, so an honest clearing never breaks them.
 library FraudProofs {
     /// @dev True if the portions of `a` (all for request `q`) exceed its need in some slot.
@@ -78,6 +80,32 @@ library FraudProofs {
         }
         for (uint256 t; t < end; ++t) {
             if (up[t] > upWh || down[t] > downWh) return true;
+        }
+        return false;
+    }
+
+    /// @dev True if the portions of `a` (distinct awards of one zone) together exceed, in some round
+    /// slot, `upWh` upwards or `downWh` downwards (one uint32 Wh per round slot each, as posted).
+    function zoneOverLimit(IClearingHouse.Award[] calldata a, bytes calldata upWh, bytes calldata downWh)
+        internal pure returns (bool)
+    {
+        uint256 slots = upWh.length / 4;
+        uint256[] memory up = new uint256[](slots);
+        uint256[] memory down = new uint256[](slots);
+        for (uint256 k; k < a.length; ++k) {
+            uint256 n = a[k].portion.length / 4;
+            for (uint256 i; i < n; ++i) {
+                int256 p = PackedInts.int32At(a[k].portion, i);
+                uint256 slot = uint256(a[k].startSlot) + i;
+                if (p == 0 || slot >= slots) continue; // AwardRules: portions lie inside their request's slots
+                if (p > 0) up[slot] += uint256(p);
+                else down[slot] += uint256(-p);
+            }
+        }
+        for (uint256 t; t < slots; ++t) {
+            if (up[t] > uint32(bytes4(upWh[4 * t:4 * t + 4])) || down[t] > uint32(bytes4(downWh[4 * t:4 * t + 4]))) {
+                return true;
+            }
         }
         return false;
     }

@@ -25,7 +25,7 @@ interface IClearingHouse {
         TotalOutOfBounds, PortionExceedsSchedule, WrongDirection, OutsideRequestSlots, AssetNotPrequalified,
         ZoneMismatch, PriceNotOffered, PriceAboveCap, UnknownRequest, RequestNotOpen, InconsistentAwards,
         OverCapacity, AboveNeed, AssetOverCommitted, AwardsNotPublished, AwardCountMismatch, TotalCostMismatch,
-        ParticipantInactive
+        ParticipantInactive, ZoneLimitExceeded
     }
 
     /// @notice What has been published of a round's current commitment: the leaves' count and
@@ -84,6 +84,8 @@ interface IClearingHouse {
     error ClearingNotSameRequest(uint256 index);
     error ClearingNotSameAsset(uint256 index);
     error ClearingAlreadyDisputed(uint64 roundId, address auditor);
+    error ClearingNotSameZone(uint256 index);
+    error ClearingZoneLimitsMismatch(uint64 roundId, uint64 zoneId);
 
     event RoundCommitted(uint64 indexed roundId, address indexed operator, uint32 attempt, bytes32 awardsRoot,
                          bytes32 offerAcc, bytes32 requestAcc, uint128 totalCost, uint32 awardCount,

@@ -36,6 +36,18 @@ interface IGridInputs {
     function isClearingSpec(bytes32 specHash) external view returns (bool);
 }
 
+/// @title The hash of a zone-limits posting, defined once: GridInputs stores it, the ClearingHouse's
+/// zone-limit fraud proof re-hashes the rows a challenger supplies against it.
+library ZoneLimitsHash {
+    uint8 internal constant KIND = 1;
+
+    function compute(uint64 roundId, uint64 zoneId, address dso, bytes calldata upWh, bytes calldata downWh)
+        internal pure returns (bytes32)
+    {
+        return keccak256(abi.encode(KIND, roundId, zoneId, dso, upWh, downWh));
+    }
+}
+
 /// @title Grid inputs: the DSOs' zone limits and sensitivity rows for a round, on the ledger.
 /// @notice Every clearing input is on the ledger: the zone's DSO posts its limits (per zone, slot and
 /// direction) and grid-sensitivity rows before gate closure; each posting's hash is folded into the
@@ -43,7 +55,6 @@ interface IGridInputs {
 /// ClearingHouse checks the operator's commitment against it. The clearing specification is
 /// published as data, so a re-run needs nothing from the operator.
 abstract contract GridInputs is MarketStorage, IGridInputs {
-    uint8 private constant ZONE_LIMITS = 1;
     uint8 private constant SENSITIVITY = 2;
 
     mapping(uint64 roundId => GridRound) private _grid;
@@ -60,7 +71,7 @@ abstract contract GridInputs is MarketStorage, IGridInputs {
         _checkZoneDso(zoneId);
         if (upWh.length != slots * 4) revert GridMalformed("upWh");
         if (downWh.length != slots * 4) revert GridMalformed("downWh");
-        inputHash = keccak256(abi.encode(ZONE_LIMITS, roundId, zoneId, msg.sender, upWh, downWh));
+        inputHash = ZoneLimitsHash.compute(roundId, zoneId, msg.sender, upWh, downWh);
         _zoneLimits[roundId][zoneId] = inputHash;
         _fold(roundId, inputHash);
         emit ZoneLimitsPosted(roundId, zoneId, msg.sender, inputHash, upWh, downWh);
