@@ -17,7 +17,7 @@ from domain.award import Award, AwardTree
 from domain.eip712 import sign_digest
 from ledger.messages import FlexOffer
 from ledger.settlement import SignedReading
-from tests.conftest import FSP_FUNDS
+from tests.conftest import BUYER_FUNDS, FSP_FUNDS
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 RESERVATION, ACTIVATION, ESCROW = 16_000, 300_000, 316_000
@@ -78,3 +78,80 @@ def balances(world):
     """(the FSP's gain over its funds, the DSO's balance, what Settlement holds)."""
     t, a = world.ledger.token, world.actors
     return t.balance(a.fsp.address) - FSP_FUNDS, t.balance(a.dso.address), t.balance(world.ledger.settlement.address)
+
+
+# ---- the capacity-bidding event (docs/settlement.md's worked example) --------------------------
+# A consumption asset whose baseline is metered (the mean of its own signed readings at the same
+# times of day on the previous ten days: 1,900 and 2,100 Wh per 15 min on alternate days, 2,000 Wh).
+# A 75-minute reduction event (5 slots) awards 1,000 Wh per slot (4 kW). Prices: reservation 2,000
+# per kW·h (8,000 per kWh at 15 min), activation 150,000 per kWh; no round penalty (the default
+# rate, the activation price, applies); tolerance 10 %.
+#     value V = (8,000 + 150,000) × 5 kWh = 790,000; reservation 40,000; activation 750,000
+#     collateral = 50 % of V = 395,000
+
+EVENT_SLOTS, EVENT_DAYS = 5, 10
+EVENT_VALUE, EVENT_COLLATERAL = 790_000, 395_000
+
+
+def event_history_wh(d: int) -> int:
+    """The asset's Wh per event slot on the day `d` days before the event (mean over ten days 2,000)."""
+    return 1900 if d % 2 else 2100
+
+
+#: (case, measured Wh per event slot, delivered Wh credited, paid to the FSP, refunded to the buyer, penalty)
+EVENT_CASES = [
+    # 2,000 − 800 = 1,200 Wh shed per slot, credited up to the 1,000 awarded
+    ("above the award", 800, 5000, EVENT_VALUE, 0, 0),
+    # 920 Wh per slot = 92 % ≥ 90 %: paid as awarded
+    ("within the band", 1080, 4600, EVENT_VALUE, 0, 0),
+    # 500 Wh per slot = 50 %: activation 150,000 × 2.5 = 375,000; penalty 150,000 × 2.5 = 375,000;
+    # gross 40,000 + 375,000 = 415,000 − 375,000 → FSP 40,000; buyer 790,000 − 40,000 = 750,000 back
+    ("below the award", 1500, 2500, 40_000, 750_000, 375_000),
+]
+
+
+@dataclass
+class Event:
+    rid: int
+    cfg: object
+    request_id: int
+    offer: FlexOffer
+    offer_id: int
+
+    def slot(self, i: int) -> int:
+        return self.cfg.slot_start(i)
+
+
+def open_event(world) -> Event:
+    """The round, the DSO's 75-min request for 4 kW and the asset's offer of 1,000 Wh per slot."""
+    m, a = world.ledger.market, world.actors
+    rid, cfg = open_round(world, penalty_per_kwh=0, tolerance_bps=1000, settlement_grace=3600)
+    req = m.post_request(a.dso, make_request(rid, world.zone, power_w=(4000,) * EVENT_SLOTS, max_price=400_000))
+    offer = make_offer(rid, cfg, world.asset, n=EVENT_SLOTS, up=1000, baseline=2000, flex_slots=0)
+    return Event(rid, cfg, req, offer, m.submit_offer(a.fsp, offer))
+
+
+def award_event(world, ev: Event) -> Award:
+    """Clear the event (one award of the whole offer), confirm it, the DSO activates every slot and
+    the FSP opts in. The history must be on the ledger: checks the metered baseline is 2,000 Wh."""
+    s, a = world.ledger.settlement, world.actors
+    assert [s.baseline_at(world.asset, ev.slot(i)) for i in range(EVENT_SLOTS)] == [(True, 2000, False)] * EVENT_SLOTS
+    goto(world, ev.cfg.gate_closure)
+    award = Award(ev.rid, ev.offer_id, ev.request_id, 0, (1000,) * EVENT_SLOTS, (1000,) * EVENT_SLOTS,
+                  ev.offer.reservation_price, ev.offer.activation_price)
+    tree = AwardTree([award])
+    world.ledger.clearing.commit(a.operator, ev.rid, tree, total_cost=tree.total_cost(SLOT), spec_hash=b"\1" * 32)
+    goto(world, world.ledger.chain.now() + ev.cfg.challenge_window)
+    world.ledger.clearing.confirm_award(a.fsp, award, tree.proof(award), ev.offer)
+    s.activate(a.dso, award, 0, EVENT_SLOTS)
+    s.opt_in(a.fsp, award)
+    return award
+
+
+def assert_event_paid(world, res, delivered: int, paid: int, refund: int, penalty: int) -> None:
+    """The settlement of the event paid what docs/settlement.md's formula says, to the token unit."""
+    ev, col = res.event("Settled"), res.event("CollateralReleased")
+    assert (ev["deliveredWh"], ev["paidToFsp"], ev["refundedToBuyer"], ev["penalty"]) == (delivered, paid, refund,
+                                                                                          penalty)
+    assert (col["returnedToFsp"], col["forfeitedToBuyer"]) == (EVENT_COLLATERAL, 0)
+    assert balances(world) == (paid, BUYER_FUNDS - EVENT_VALUE + refund, 0)
