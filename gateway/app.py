@@ -12,6 +12,7 @@ from gateway.auth import Caller
 from gateway.context import NodeContext
 from gateway.deps import authenticated, node
 from gateway.problems import ProblemModel, install
+from gateway.audit_routes import router as audit
 from gateway.reads import router as reads
 from gateway.stream import router as stream
 from gateway.verify import router as verify
@@ -82,6 +83,6 @@ def create_app(ctx: NodeContext, *, follow: bool = True) -> FastAPI:
                               "a wallet, writes relayed or signed for the node's own party, and a live stream.")
     app.state.node = ctx
     install(app)
-    for router in (meta, reads, verify, writes, stream):
+    for router in (meta, reads, verify, audit, writes, stream):
         app.include_router(router, prefix=PREFIX)
     return app
