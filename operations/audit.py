@@ -33,14 +33,14 @@ from domain.roles import Role
 from ledger.abi_codec import decode_log
 from ledger.messages.flex_offer import FlexOffer, offer_hash
 from ledger.messages.flex_request import FlexRequest
-from operations.audit_money import expected_settlement
+from operations.audit_money import BASELINE_DAYS, DAY, expected_settlement, metered_baseline
 from operations.audit_recompute import recompute_clearing
 from operations.errors import OperationsError
 
 FORMAT = "flexledger-audit/1"
 METER_INTERVAL = 900
-LINKS = ("settlement", "activation", "award", "commitment", "offer", "request", "grid", "readings", "clearing",
-         "money")
+LINKS = ("settlement", "activation", "award", "commitment", "offer", "request", "grid", "readings", "baseline",
+         "clearing", "money")
 READING_TUPLE = "(uint64,uint64,int64,uint64,bytes)[]"
 
 
@@ -170,6 +170,7 @@ def gather_award(ledger, award: Award, tree: AwardTree) -> dict:
             start = cfg["deliveryStart"] + (award.start_slot + i) * cfg["slotLen"]
             for t in range(start, start + cfg["slotLen"], METER_INTERVAL):
                 out["readings"].append(_gather_reading(ledger, asset, t))
+                out.setdefault("baselines", []).append(_gather_baseline(ledger, asset, t))
     for name in ("EscrowLocked", "Settled"):
         e = by_leaf[name]
         if e is not None:
@@ -202,6 +203,22 @@ def _gather_reading(ledger, asset: int, t: int) -> dict:
     return {"asset_id": asset, "slot_start": t, "energy_wh": rec["energyWh"], "seq": rec["seq"], "signature": sig,
             "device_key": ledger.registry.device_signer_at(asset, t),  # shown for independent checkers; re-read on verify
             "event": _ev(rec)}
+
+
+def _gather_baseline(ledger, asset: int, t: int) -> dict:
+    """The interval's baseline as the index shows it: METERING's attestation, or the asset's own readings at
+    the same interval on the previous BASELINE_DAYS days (the metered baseline's inputs)."""
+    att = ledger.index.last("BaselineAttested", assetId=asset, intervalStart=t)
+    if att is not None:
+        return {"asset_id": asset, "interval_start": t, "attested": _ev(att)}
+    history = []
+    for d in range(1, BASELINE_DAYS + 1):
+        if d * DAY > t:
+            break
+        rec = ledger.index.last("ReadingRecorded", assetId=asset, slotStart=t - d * DAY)
+        if rec is not None:
+            history.append({"slot_start": t - d * DAY, "energy_wh": rec["energyWh"], "event": _ev(rec)})
+    return {"asset_id": asset, "interval_start": t, "history": history}
 
 
 def gather(ledger, round_id: int, leaves: list[bytes] | None = None, recompute: bool = True) -> dict:
@@ -456,10 +473,46 @@ def _award_checks(ledger, chain: _Chain, bundle: dict, item: dict, award: Award,
             ok_ev and signer == key and stored[0] and stored[1] == r["energy_wh"],
             f"{r['energy_wh']} Wh, signer {str(signer)[:10]}…, key {key[:10]}…")
         meter[t] = r["energy_wh"]
+    checks += _baseline_checks(ledger, chain, item, [r["slot_start"] for r in item["readings"]])
     checks += round_checks["clearing"]
     # the money
     checks += _money_checks(ledger, chain, bundle, item, award, offer, meter)
     return checks
+
+
+def _baseline_checks(ledger, chain: _Chain, item: dict, intervals: list[int]) -> list[Check]:
+    """Per activated interval, the baseline settlement used (`baselineAt`) re-derived from the evidence:
+    METERING's attestation in its receipt, or the metered baseline recomputed in Python
+    (audit_money.metered_baseline) from the asset's own readings of the previous days, each in its receipt."""
+    out: list[Check] = []
+    given = {b["interval_start"]: b for b in item.get("baselines", [])}
+    for t in intervals:
+        b = given.get(t)
+        if b is None:
+            out.append(Check("baseline", f"baseline at {t} is in the evidence", False))
+            continue
+        present, wh, attested = ledger.settlement.baseline_at(b["asset_id"], t)
+        if "attested" in b:
+            ev = b["attested"]
+            x = ev["args"]
+            ok = (chain.confirms(ev) and attested and present and x["baselineWh"] == wh
+                  and (x["assetId"], x["intervalStart"]) == (b["asset_id"], t))
+            out.append(Check("baseline", f"baseline at {t}: attested by METERING (BaselineAttested) = baselineAt",
+                             ok, f"{x['baselineWh']} Wh attested, contract {wh} Wh"))
+            continue
+        hist = b.get("history", [])
+        events_ok = all(chain.confirms(h["event"]) and h["event"]["args"]["energyWh"] == h["energy_wh"]
+                        and (h["event"]["args"]["assetId"], h["event"]["args"]["slotStart"])
+                        == (b["asset_id"], h["slot_start"]) and 0 < t - h["slot_start"] <= BASELINE_DAYS * DAY
+                        and (t - h["slot_start"]) % DAY == 0 for h in hist)
+        distinct = len({h["slot_start"] for h in hist}) == len(hist)
+        got = metered_baseline([h["energy_wh"] for h in hist])
+        out.append(Check("baseline", f"baseline at {t}: metered, recomputed from the asset's readings of the "
+                                     f"previous {BASELINE_DAYS} days = baselineAt",
+                         events_ok and distinct and not attested and got == (present, wh),
+                         f"{len(hist)} days, recomputed {got[1] if got[0] else 'none'} Wh, contract "
+                         f"{wh if present else 'none'} Wh"))
+    return out
 
 
 def _money_checks(ledger, chain: _Chain, bundle: dict, item: dict, award: Award, offer: FlexOffer | None,

@@ -32,6 +32,19 @@ class Expected:
         return dict(self.__dict__)
 
 
+BASELINE_DAYS, BASELINE_MIN_DAYS, DAY = 10, 5, 86_400  # MeterData.sol, docs/settlement.md
+
+
+def metered_baseline(history_wh: list[int]) -> tuple[bool, int]:
+    """MeterData._meteredBaseline: the mean of the asset's readings at the same interval on the previous
+    BASELINE_DAYS days (`history_wh`: those present), if at least BASELINE_MIN_DAYS; rounded toward zero."""
+    n = len(history_wh)
+    if n < BASELINE_MIN_DAYS:
+        return False, 0
+    total = sum(history_wh)
+    return True, (abs(total) // n) * (1 if total >= 0 else -1)
+
+
 def value(res_price: int, act_price: int, slot_len: int, wh: int) -> int:
     """AwardValue.value: (r·3600/L + a) · Wh / 1000, floored."""
     return (res_price * 3600 // slot_len + act_price) * wh // 1000

@@ -22,11 +22,14 @@ class Settled:
     activated: Award
 
 
-def settled_round(world, zone_up: int = 400, forge_root: bool = False, rotate_key_to=None) -> Settled:
+def settled_round(world, zone_up: int = 400, forge_root: bool = False, rotate_key_to=None,
+                  metered_days: int = 0) -> Settled:
     """Cleared under a posted zone limit (`zone_up` Wh per slot), one award activated and settled.
     `forge_root`: the operator commits (and publishes) smaller awards than its clearing gives, a valid
     but wrong root nobody challenges. `rotate_key_to`: METERING rotates the device key before the
-    readings (of earlier slots, signed by the old key) are recorded."""
+    readings (of earlier slots, signed by the old key) are recorded.
+    `metered_days`: instead of METERING attesting baselines, the device's readings of the activated
+    intervals on that many previous days are recorded (the metered baseline: their mean, 980..1,020 Wh)."""
     led, a = world.ledger, world.actors
     m = led.market
     rid, cfg = open_round(world, tolerance_bps=1000, settlement_grace=3600)
@@ -52,7 +55,14 @@ def settled_round(world, zone_up: int = 400, forge_root: bool = False, rotate_ke
     led.settlement.activate(a.dso, award, active[0], len(active))
     led.settlement.opt_in(a.fsp, award)
     starts = [cfg.slot_start(award.start_slot + i) for i in active]
-    led.settlement.attest_baselines(a.metering, world.asset, starts, [1000] * len(starts))
+    if metered_days:
+        history = [SignedReading(world.asset, t - d * 86_400, 1000 + 10 * (d % 3) - 10, 0, b"")
+                   for t in starts for d in range(1, metered_days + 1)]
+        led.settlement.submit_readings(a.fsp, [replace(r, seq=k + 100, signature=sign_digest(
+            a.device, led.settlement.measurement_digest(r.asset_id, r.slot_start, r.energy_wh, k + 100)))
+            for k, r in enumerate(history)])
+    else:
+        led.settlement.attest_baselines(a.metering, world.asset, starts, [1000] * len(starts))
     led.chain.advance_time(starts[-1] + SLOT - led.chain.now() + 1)
     if rotate_key_to is not None:
         led.registry.rotate_device_signer(a.metering, world.asset, rotate_key_to.address)

@@ -34,9 +34,9 @@ def test_an_honest_round_is_traced_link_by_link_all_green(world):
     assert report.ok, report.first_broken
     links = [c.link for c in report.traces[0].checks]
     assert links == sorted(links, key=("settlement", "activation", "award", "commitment", "offer", "request",
-                                       "grid", "readings", "clearing", "money").index)
-    assert {"settlement", "activation", "award", "commitment", "offer", "request", "grid", "readings", "clearing",
-            "money"} <= set(links)
+                                       "grid", "readings", "baseline", "clearing", "money").index)
+    assert {"settlement", "activation", "award", "commitment", "offer", "request", "grid", "readings", "baseline",
+            "clearing", "money"} <= set(links)
     assert max(s.run.tree.awards[0].portion) <= 400  # the DSO's posted zone limit bound the clearing
 
 
@@ -120,3 +120,31 @@ def test_a_zone_limit_changed_after_gate_closure_is_refused_and_a_rigged_one_bre
     ev = next(e for e in led.index.events("ZoneLimitsPosted") if e["roundId"] == s.rid)
     ev.args["upWh"] = b"\0\0\x27\x10" * 8  # 10,000 Wh: what the DSO did not post
     assert _broken(trace_round(led, s.rid, recompute=False)) == "grid"
+
+
+def test_a_metered_baseline_is_recomputed_from_the_assets_own_readings_and_matches_the_contract(world):
+    s = settled_round(world, metered_days=6)
+    report = trace_round(_fresh(world), s.rid, recompute=False)
+    assert report.ok, report.first_broken
+    base = [c for c in report.traces[0].checks if c.link == "baseline"]
+    assert base and all("metered" in c.name and "6 days" in c.detail for c in base)
+
+
+def test_a_reading_history_rigged_in_the_nodes_index_breaks_the_baseline_link(world):
+    s = settled_round(world, metered_days=6)
+    led = _fresh(world)
+    t = s.cfg.slot_start(s.activated.start_slot + next(i for i, p in enumerate(s.activated.portion) if p))
+    ev = led.index.last("ReadingRecorded", assetId=world.asset, slotStart=t - 86_400)
+    ev.args["energyWh"] += 600  # yesterday's reading inflated: a higher baseline, more "delivered"
+    report = trace_round(led, s.rid, recompute=False)
+    assert _broken(report) == "baseline" and str(t) in report.first_broken.name
+
+
+def test_a_reading_hidden_from_the_nodes_index_breaks_the_baseline_link(world):
+    s = settled_round(world, metered_days=6)
+    led = _fresh(world)
+    t = s.cfg.slot_start(s.activated.start_slot + next(i for i, p in enumerate(s.activated.portion) if p))
+    gone = led.index.last("ReadingRecorded", assetId=world.asset, slotStart=t - 2 * 86_400)
+    led.index._events.remove(gone)  # as a node that never indexed it
+    led.index._by_name["ReadingRecorded"].remove(gone)
+    assert _broken(trace_round(led, s.rid, recompute=False)) == "baseline"
