@@ -23,6 +23,12 @@ contract FraudProofsShim {
     {
         return FraudProofs.assetOverCommitted(a, upWh, downWh);
     }
+
+    function zoneOverLimit(IClearingHouse.Award[] calldata a, bytes calldata upWh, bytes calldata downWh)
+        external pure returns (bool)
+    {
+        return FraudProofs.zoneOverLimit(a, upWh, downWh);
+    }
 }
 
 /// @title The multi-leaf rules (issue 9) against plain references, for 1..6 awards.
@@ -108,6 +114,40 @@ contract FraudProofsTest is Test {
         }
         assertFalse(shim.assetOverCommitted(a, up, 0), "exactly the asset's power was refused");
         assertTrue(shim.assetOverCommitted(a, up - 1, 0), "above the asset's power was accepted");
+    }
+
+    /// zoneOverLimit (issue 12) equals a reference: per round slot, the UP portions and the DOWN
+    /// portions of 1..5 awards (mixed signs, some slices past the round) summed apart against the
+    /// posted limits; limits set to exactly the sums pass, one less in one slot and direction does not.
+    function testFuzz_zoneOverLimitMatchesReference(uint256 seed, uint8 awards, uint8 pick) public view {
+        uint256 m = bound(awards, 1, 5);
+        uint256 slots = 6;
+        uint256[] memory up = new uint256[](slots);
+        uint256[] memory down = new uint256[](slots);
+        IClearingHouse.Award[] memory a = new IClearingHouse.Award[](m);
+        for (uint256 k; k < m; ++k) {
+            int32[] memory p = new int32[](3);
+            a[k].startSlot = uint32(uint256(keccak256(abi.encode(seed, "s", k))) % 5); // some slices past the round
+            for (uint256 i; i < 3; ++i) {
+                p[i] = int32(int256(uint256(keccak256(abi.encode(seed, k, i))) % 1001) - 500);
+                uint256 slot = a[k].startSlot + i;
+                if (slot >= slots) continue;
+                if (p[i] > 0) up[slot] += uint256(int256(p[i]));
+                else down[slot] += uint256(-int256(p[i]));
+            }
+            a[k].portion = _pack(p);
+            a[k].schedule = a[k].portion;
+        }
+        assertFalse(shim.zoneOverLimit(a, _packU(up), _packU(down)), "limits equal to the sums were refused");
+        uint256 t = bound(pick, 0, 2 * slots - 1);
+        uint256[] memory lower = t < slots ? up : down;
+        if (lower[t % slots] == 0) return; // nothing awarded there: no limit below it
+        lower[t % slots] -= 1;
+        assertTrue(shim.zoneOverLimit(a, _packU(up), _packU(down)), "one Wh over a posted limit was accepted");
+    }
+
+    function _packU(uint256[] memory v) internal pure returns (bytes memory out) {
+        for (uint256 i; i < v.length; ++i) out = bytes.concat(out, bytes4(uint32(v[i])));
     }
 
     function _awards(int32[] memory schedule, int32[][] memory parts)
