@@ -24,6 +24,7 @@ from gateway.index.store import IndexStore
 
 BATCH_BLOCKS = 2_000
 SAFE_DEPTH = 256
+ANALYZE_EVERY = 5_000  # events indexed between refreshes of the query planner's statistics
 log = logging.getLogger("gateway.index")
 
 
@@ -34,6 +35,7 @@ class Indexer:
         self.store = store
         self.contracts = {to_checksum_address(r.address): name for name, r in manifest.contracts.items()}
         self._addresses = sorted(self.contracts)
+        self._since_analyze = 0
         self.listeners: list[Callable[[list[int]], None]] = []
         self.reorgs = 0
         deployment = f"{manifest.chain_id}:{','.join(sorted(self.contracts))}"
@@ -67,6 +69,11 @@ class Indexer:
                 for listener in self.listeners:
                     listener(seqs)
             start = end + 1
+        self._since_analyze += added
+        if self._since_analyze >= ANALYZE_EVERY or (added and self.store.meta("analyzed") is None):
+            self.store.analyze()
+            self.store.set_meta("analyzed", "1")
+            self._since_analyze = 0
         return added
 
     def _check_reorg(self) -> None:

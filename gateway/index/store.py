@@ -152,6 +152,13 @@ class IndexStore:
             cur.execute("DELETE FROM meta WHERE key = 'last_block'")
             cur.execute("COMMIT")
 
+    def analyze(self) -> None:
+        """Refresh SQLite's statistics (bounded sampling), so the planner picks the most selective index
+        (e.g. an FSP's few offers by owner rather than every OFFERED offer of the market)."""
+        with self.lock:
+            self.conn.execute("PRAGMA analysis_limit = 1000")
+            self.conn.execute("ANALYZE")
+
     def fingerprint(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every table's rows (without stream sequence numbers), for comparing two indexes."""
         out = {}
