@@ -40,6 +40,8 @@ contract Settlement is MeterData, Collateral {
     /// denominator of the pro-rata share.
     mapping(uint64 assetId => mapping(uint64 slotStart => uint256)) private _activatedWh;
     mapping(bytes32 leaf => bool) private _lapsed;
+    /// @dev Offers withdrawn after their award (OptedOut, now Settled): every award of it is opted out.
+    mapping(uint64 offerId => bool) private _offerOptedOut;
 
     constructor(IRegistry registry_, IMarket market_, address clearingHouse_, IERC20 token_)
         EIP712("FlexLedger Settlement", "1") MeterData(registry_) Collateral(token_)
@@ -224,7 +226,10 @@ contract Settlement is MeterData, Collateral {
     {
         IMarket.RoundConfig memory c = market.round(a.roundId).config;
         out.phase = r.phase;
-        if (market.offerStatus(a.offerId) == IMarket.OfferStatus.OptedOut) out.phase = Phase.OptedOut;
+        IMarket.OfferStatus s = market.offerStatus(a.offerId);
+        if (s == IMarket.OfferStatus.OptedOut || (s == IMarket.OfferStatus.Settled && _offerOptedOut[a.offerId])) {
+            out.phase = Phase.OptedOut;
+        }
         uint64 end = _slotStart(c, a.startSlot + a.portion.length / 4);
         if (block.timestamp < end) revert SettlementNotYet(leaf, end);
         out.reservationPay = r.reservationValue;
@@ -315,6 +320,7 @@ contract Settlement is MeterData, Collateral {
 
     function _advanceOffer(uint64 offerId) private {
         IMarket.OfferStatus s = market.offerStatus(offerId);
+        if (s == IMarket.OfferStatus.OptedOut) _offerOptedOut[offerId] = true;
         if (s == IMarket.OfferStatus.Awarded || s == IMarket.OfferStatus.Activated || s == IMarket.OfferStatus.OptedOut) {
             market.transition(offerId, s, IMarket.OfferStatus.Settled);
         }
