@@ -40,9 +40,13 @@ build-contracts: setup
 check-contracts: setup
 	$(PY) -m ledger.build --check
 
+# Each script prints its figures and the ratio to the target or baseline it names.
 bench: setup
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/clearing.py
+	$(PY) benchmarks/settlement_gas.py
+	$(PY) benchmarks/clearing_gas.py
+	$(PY) benchmarks/gateway.py
 
 clean:
 	rm -rf $(VENV) contracts/node_modules
