@@ -64,6 +64,8 @@ interface ISettlement {
     error SettlementReadingMisaligned(uint256 index, uint64 slotStart);
     error SettlementNotMetering(address account);
     error SettlementBaselineOutOfBounds(uint64 assetId, uint64 intervalStart, int64 baselineWh, uint256 maxWh);
+    /// @dev The interval's reading is recorded: its baseline may already have been credited against.
+    error SettlementBaselineFinal(uint64 assetId, uint64 intervalStart);
     error SettlementBaselineMissing(bytes32 leaf, uint64 slotStart);
     error SettlementUnsupportedSlotLen(uint32 slotLen);
     error SettlementTooLateToBlock(bytes32 leaf, uint64 firstSlotStart);

@@ -73,7 +73,9 @@ abstract contract MeterData is ISettlement, EIP712 {
     /// @notice The metering authority attests baselines of one asset for aligned intervals.
     /// Requirements: caller is an active METERING participant (else SettlementNotMetering); the
     /// arrays have equal length; each interval aligned; each baseline within the asset's power range
-    /// (else SettlementBaselineOutOfBounds). A later attestation replaces an earlier one. Emits
+    /// (else SettlementBaselineOutOfBounds). A later attestation replaces an earlier one until the
+    /// interval's reading is recorded; from then on the baseline is final, since an award of the
+    /// asset may have been credited against it (else SettlementBaselineFinal). Emits
     /// BaselineAttested per interval.
     function attestBaselines(uint64 assetId, uint64[] calldata intervalStarts, int64[] calldata baselinesWh) external {
         if (!registry.hasRole(Roles.METERING, msg.sender) || !registry.isActive(msg.sender)) {
@@ -86,6 +88,7 @@ abstract contract MeterData is ISettlement, EIP712 {
             uint256 mag = b < 0 ? uint256(-int256(b)) : uint256(int256(b));
             if (mag > maxWh) revert SettlementBaselineOutOfBounds(assetId, intervalStarts[i], b, maxWh);
             if (intervalStarts[i] % METER_INTERVAL != 0) revert SettlementReadingMisaligned(i, intervalStarts[i]);
+            if (_readings[assetId][intervalStarts[i]] != 0) revert SettlementBaselineFinal(assetId, intervalStarts[i]);
             _attested[assetId][intervalStarts[i]] = (uint256(1) << 64) | uint256(uint64(b));
             emit BaselineAttested(assetId, intervalStarts[i], b, msg.sender);
         }
