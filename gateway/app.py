@@ -11,6 +11,7 @@ from gateway import models as m
 from gateway.auth import Caller
 from gateway.context import NodeContext
 from gateway.deps import authenticated, node
+from gateway.fast_reads import FastOfferReads
 from gateway.problems import ProblemModel, install
 from gateway.audit_routes import router as audit
 from gateway.reads import router as reads
@@ -65,8 +66,9 @@ async def me(caller: Caller = Depends(authenticated), ctx: NodeContext = Depends
             "suspended": caller.suspended, "node_identity": ctx.identity.address if ctx.identity else None}
 
 
-def create_app(ctx: NodeContext, *, follow: bool = True) -> FastAPI:
-    """The node's app; with `follow` the index follows the chain in a background thread while it runs."""
+def create_app(ctx: NodeContext, *, follow: bool = True, fast_reads: bool = True) -> FastAPI:
+    """The node's app; with `follow` the index follows the chain in a background thread while it runs;
+    `fast_reads` answers the common GET /flexoffers in a middleware (gateway/fast_reads.py)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -85,4 +87,6 @@ def create_app(ctx: NodeContext, *, follow: bool = True) -> FastAPI:
     install(app)
     for router in (meta, reads, verify, audit, writes, stream):
         app.include_router(router, prefix=PREFIX)
+    if fast_reads:
+        app.add_middleware(FastOfferReads, ctx=ctx)  # the common GET /flexoffers without the framework
     return app

@@ -222,14 +222,17 @@ async def flexoffers(ctx: NodeContext = Depends(node), round: OptInt = None, zon
                      start_from: Annotated[int | None, Query(ge=0, le=INT64, description="earliest_start ≥ (unix s)")] = None,
                      start_to: Annotated[int | None, Query(ge=0, le=INT64, description="latest_start ≤ (unix s)")] = None,
                      format: Format = "flexledger", cursor: Cursor = None, limit: Limit = 50):
-    sql, params = offers_query({"round_id = ?": round, "zone_id = ?": zone, "asset_id = ?": asset,
-                                "owner = ?": _addr(owner, "owner"), "status = ?": state,
-                                "earliest_start >= ?": start_from, "latest_start <= ?": start_to},
-                               _int_cursor(cursor), limit)
+    filters = {"round_id = ?": round, "zone_id = ?": zone, "asset_id = ?": asset, "owner = ?": _addr(owner, "owner"),
+               "status = ?": state, "earliest_start >= ?": start_from, "latest_start <= ?": start_to}
+    return Response(offers_page_body(ctx, filters, _int_cursor(cursor), limit, format), media_type="application/json")
+
+
+def offers_page_body(ctx: NodeContext, filters: dict[str, Any], cursor: int | None, limit: int, fmt: str) -> str:
+    """A page of offers as JSON text (also served by gateway.fast_reads for the common case)."""
+    sql, params = offers_query(filters, cursor, limit)
     rows = ctx.reader.execute(sql, params).fetchall()
     nxt = json.dumps(str(rows[limit - 1][0])) if len(rows) > limit else "null"
-    body = '{"items":[' + ",".join(_offer_json(ctx, r, format) for r in rows[:limit]) + '],"next_cursor":' + nxt + "}"
-    return Response(body, media_type="application/json")
+    return '{"items":[' + ",".join(_offer_json(ctx, r, fmt) for r in rows[:limit]) + '],"next_cursor":' + nxt + "}"
 
 
 @router.get("/flexoffers/{offer_id}", response_model=m.FlexOfferOut, tags=["market"])
