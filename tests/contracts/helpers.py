@@ -55,6 +55,43 @@ def award_round(world, *, buyer="dso", confirm=True, penalty=200_000) -> Awarded
     return Awarded(rid, cfg, offer, award, tree)
 
 
+@dataclass
+class SplitAward:
+    rid: int
+    cfg: object
+    offer: FlexOffer
+    offer_id: int
+    to_dso: Award
+    to_tso: Award
+    tree: AwardTree
+
+    def slot(self, i: int) -> int:
+        return self.cfg.slot_start(i)
+
+
+def split_award_round(world, *, dso_w=1200, tso_w=800, dso_wh=300, tso_wh=200) -> SplitAward:
+    """One offer of 500 Wh UP per slot (baseline 1,000 Wh, 4 slots) split into two awards: `dso_wh`
+    per slot to the DSO's request for `dso_w` W and `tso_wh` to the TSO's for `tso_w` W; committed,
+    past the challenge window, both confirmed by the FSP and activated for all 4 slots by their buyer.
+    Penalty 200,000 per kWh, tolerance 10 %. No baseline attested, no reading."""
+    m, a, s = world.ledger.market, world.actors, world.ledger.settlement
+    rid, cfg = open_round(world, penalty_per_kwh=200_000, tolerance_bps=1000)
+    dso_req = m.post_request(a.dso, make_request(rid, world.zone, power_w=(dso_w,) * 4, max_price=400_000))
+    tso_req = m.post_request(a.tso, make_request(rid, 0, power_w=(tso_w,) * 4, max_price=400_000))
+    offer = make_offer(rid, cfg, world.asset, up=500, baseline=1000, flex_slots=0)
+    oid = m.submit_offer(a.fsp, offer)
+    goto(world, cfg.gate_closure)
+    to_dso = Award(rid, oid, dso_req, 0, (500,) * 4, (dso_wh,) * 4, offer.reservation_price, offer.activation_price)
+    to_tso = Award(rid, oid, tso_req, 0, (500,) * 4, (tso_wh,) * 4, offer.reservation_price, offer.activation_price)
+    tree = AwardTree([to_dso, to_tso])
+    world.ledger.clearing.commit(a.operator, rid, tree, total_cost=tree.total_cost(SLOT), spec_hash=b"\1" * 32)
+    goto(world, world.ledger.chain.now() + cfg.challenge_window)
+    for aw, buyer in ((to_dso, a.dso), (to_tso, a.tso)):
+        world.ledger.clearing.confirm_award(a.fsp, aw, tree.proof(aw), offer)
+        s.activate(buyer, aw, 0, 4)
+    return SplitAward(rid, cfg, offer, oid, to_dso, to_tso, tree)
+
+
 def sign(world, device, asset_id, slot_start, energy, seq) -> SignedReading:
     d = world.ledger.settlement.measurement_digest(asset_id, slot_start, energy, seq)
     return SignedReading(asset_id, slot_start, energy, seq, sign_digest(device, d))

@@ -17,7 +17,7 @@ from ledger.accounts import new_account
 from tests.conftest import BUYER_FUNDS
 from tests.helpers import reverts
 from tests.contracts.helpers import (ACTIVATION, COLLATERAL, ESCROW, RESERVATION, award_round, balances,
-                                     deliver, goto, sign)
+                                     deliver, goto, sign, split_award_round)
 from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 
@@ -230,21 +230,9 @@ def test_dso_cannot_block_an_activation_once_its_first_slot_started(world):
 
 @pytest.mark.parametrize("dso_first", [True, False])
 def test_delivered_energy_is_shared_pro_rata_whoever_settles_first(world, dso_first):
-    m, a, s = world.ledger.market, world.actors, world.ledger.settlement
-    rid, cfg = open_round(world, penalty_per_kwh=200_000, tolerance_bps=1000)
-    dso_req = m.post_request(a.dso, make_request(rid, world.zone, power_w=(1200,) * 4, max_price=400_000))
-    tso_req = m.post_request(a.tso, make_request(rid, 0, power_w=(800,) * 4, max_price=400_000))
-    offer = make_offer(rid, cfg, world.asset, up=500, baseline=1000, flex_slots=0)
-    oid = m.submit_offer(a.fsp, offer)
-    goto(world, cfg.gate_closure)
-    to_dso = Award(rid, oid, dso_req, 0, (500,) * 4, (300,) * 4, offer.reservation_price, offer.activation_price)
-    to_tso = Award(rid, oid, tso_req, 0, (500,) * 4, (200,) * 4, offer.reservation_price, offer.activation_price)
-    tree = AwardTree([to_dso, to_tso])
-    world.ledger.clearing.commit(a.operator, rid, tree, total_cost=tree.total_cost(SLOT), spec_hash=b"\1" * 32)
-    goto(world, world.ledger.chain.now() + cfg.challenge_window)
-    for aw, buyer in ((to_dso, a.dso), (to_tso, a.tso)):
-        world.ledger.clearing.confirm_award(a.fsp, aw, tree.proof(aw), offer)
-        s.activate(buyer, aw, 0, 4)
+    a, s = world.actors, world.ledger.settlement
+    x = split_award_round(world)
+    cfg, offer, to_dso, to_tso = x.cfg, x.offer, x.to_dso, x.to_tso
     assert s.activated_wh(world.asset, cfg.slot_start(0)) == 500
     s.attest_baselines(a.metering, world.asset, [cfg.slot_start(i) for i in range(4)], [1000] * 4)
     goto(world, cfg.slot_start(4))

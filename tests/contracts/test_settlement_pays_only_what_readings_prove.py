@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from domain.award import Award, AwardTree
 from domain.enums import AssetKind, OfferStatus, Phase, SkipReason
 from ledger.accounts import new_account
 from ledger.settlement import SignedReading
 from tests.conftest import BUYER_FUNDS
 from tests.contracts.helpers import (ACTIVATION, COLLATERAL, ESCROW, RESERVATION, award_round, balances, deliver,
-                                     goto, sign)
+                                     goto, sign, split_award_round)
 from tests.helpers import reverts
-from tests.market_helpers import SLOT, make_offer, make_request, open_round
 
 
 # ---- escrow -----------------------------------------------------------------------------
@@ -349,21 +347,9 @@ def test_replayed_or_conflicting_readings_are_skipped_and_the_first_recorded_sta
 
 
 def test_two_awards_of_one_offer_never_earn_the_same_delivered_energy_twice(world):
-    m, a, s = world.ledger.market, world.actors, world.ledger.settlement
-    rid, cfg = open_round(world, penalty_per_kwh=200_000, tolerance_bps=1000)
-    dso_req = m.post_request(a.dso, make_request(rid, world.zone, power_w=(1000,) * 4, max_price=400_000))
-    tso_req = m.post_request(a.tso, make_request(rid, 0, power_w=(1000,) * 4, max_price=400_000))
-    offer = make_offer(rid, cfg, world.asset, up=500, baseline=1000, flex_slots=0)
-    oid = m.submit_offer(a.fsp, offer)
-    goto(world, cfg.gate_closure)
-    to_dso = Award(rid, oid, dso_req, 0, (500,) * 4, (250,) * 4, offer.reservation_price, offer.activation_price)
-    to_tso = Award(rid, oid, tso_req, 0, (500,) * 4, (250,) * 4, offer.reservation_price, offer.activation_price)
-    tree = AwardTree([to_dso, to_tso])
-    world.ledger.clearing.commit(a.operator, rid, tree, total_cost=tree.total_cost(SLOT), spec_hash=b"\1" * 32)
-    goto(world, world.ledger.chain.now() + cfg.challenge_window)
-    for aw, buyer in ((to_dso, a.dso), (to_tso, a.tso)):
-        world.ledger.clearing.confirm_award(a.fsp, aw, tree.proof(aw), offer)
-        s.activate(buyer, aw, 0, 4)
+    a, s = world.actors, world.ledger.settlement
+    x = split_award_round(world, dso_w=1000, tso_w=1000, dso_wh=250, tso_wh=250)
+    cfg, offer, to_dso, to_tso = x.cfg, x.offer, x.to_dso, x.to_tso
     s.attest_baselines(a.metering, world.asset, [cfg.slot_start(i) for i in range(4)], [1000] * 4)
     goto(world, cfg.slot_start(4))
     # the meter shows only 300 Wh shed per slot (700 of a 1000 Wh baseline), not the 500 both awards ask
