@@ -1,9 +1,9 @@
 """The operator's and auditor's reads through a FlexLedger node's API (`--node URL`).
 
 `flexledger round show N --node URL` and `flexledger verify N --node URL` sign in to the node with the
-caller's key (EIP-4361: the message is rebuilt here from the node's host, the deployment's chain id,
-the caller's address and the node's nonce and times, and signed only if the texts are equal; the key
-never leaves the machine) and read the round from the node's index, or ask the node to recompute the
+caller's key (EIP-4361, `cli_common.node_session.sign_in`, shared with the wallet: the message is rebuilt
+from the node's host, the deployment's chain id, the caller's address and the node's nonce and times,
+and signed only if the texts are equal; the key never leaves the machine) and read the round from the node's index, or ask the node to recompute the
 round's clearing from the ledger and compare it with the commitment (the node runs the same
 `operations.verification` use case as `flexledger verify --rpc`).
 
@@ -14,31 +14,14 @@ itself. Errors: node unreachable exit 3, a 404/422 exit 2, a refusal (401/403/40
 
 from __future__ import annotations
 
-import re
-import time
-from datetime import datetime, timezone
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 import httpx
-from eth_account.messages import encode_defunct
 
 from cli_common.errors import BadInput, Refused
-from domain.siwe import siwe_message
+from cli_common.node_session import NodeUnreachable, sign_in
 
 TIMEOUT = 120.0
-_FIELD = re.compile(r"^(URI|Chain ID|Nonce|Issued At|Expiration Time): (.*)$", re.M)
-
-
-class NodeUnreachable(ConnectionError):
-    """The node's API cannot be reached (exit 3)."""
-
-
-def _ts(text: str) -> float:
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        raise Refused(f"sign-in message: time {text!r} is not in the EIP-4361 form; not signed") from None
 
 
 class NodeSession:
@@ -87,24 +70,8 @@ class NodeSession:
     def token(self) -> str:
         if self._token is None:
             chain_id = int(self.request("GET", "/deployment", auth=False)["chain_id"])
-            address = self.signer.address
-            ch = self.request("POST", "/auth/challenge", auth=False, json={"address": address})
-            message = ch.get("message", "")
-            fields = dict(_FIELD.findall(message))
-            domain = message.split(" wants you to sign in", 1)[0]
-            host = urlsplit(self.url).hostname or ""
-            expected = None
-            if {"URI", "Issued At", "Expiration Time"} <= fields.keys():
-                expected = siwe_message(domain, fields["URI"], address, chain_id, ch.get("nonce", ""),
-                                        _ts(fields["Issued At"]), _ts(fields["Expiration Time"]))
-            if message != expected or domain.rsplit(":", 1)[0] != host:
-                raise Refused(f"node {self.url}: its sign-in message is not the EIP-4361 message for {address} on "
-                              f"chain {chain_id} at {host}; not signed")
-            if _ts(fields["Expiration Time"]) < time.time():
-                raise Refused(f"node {self.url}: its sign-in message has expired; not signed")
-            sig = self.signer.sign_message(encode_defunct(text=message)).signature
-            self._token = self.request("POST", "/auth/token", auth=False,
-                                       json={"message": message, "signature": "0x" + bytes(sig).hex()})["access_token"]
+            self._token = sign_in(self.request, node_url=self.url, address=self.signer.address, chain_id=chain_id,
+                                  signer=lambda: self.signer)
         return self._token
 
 

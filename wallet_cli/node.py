@@ -1,10 +1,9 @@
 """The wallet against a FlexLedger node's API (`--node URL`): sign-in, reads, relayed writes.
 
-- Sign-in: `POST /auth/challenge` gives an EIP-4361 message with the node's nonce. The wallet
-  rebuilds that message from its own facts (its address, the chain id of `/deployment`, the
-  node's host, the nonce and times the node chose) and signs only if the text is exactly that
-  message, so a node cannot make the key sign anything else. The key never leaves the machine;
-  the bearer token is kept in memory for the one command run.
+- Sign-in: `cli_common.node_session.sign_in` (shared with `flexledger --node`): the node's EIP-4361
+  message is rebuilt from the wallet's own facts and signed only if the text is exactly that
+  message. The key never leaves the machine; the bearer token is kept in memory for the one
+  command run.
 - Writes: the transaction is encoded with the committed ABIs (the same builders as the RPC path:
   `FlexOffer.to_chain()`, `Award.to_chain()`), addressed to the contract `/deployment` names,
   nonce and fees from `/accounts/{address}/tx-params`, signed here and posted for relay.
@@ -15,69 +14,17 @@
 
 from __future__ import annotations
 
-import re
-import time
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import urlsplit
 
 import httpx
-from eth_account.messages import encode_defunct
 
 from cli_common.errors import BadInput, Refused
+from cli_common.node_session import NodeUnreachable, sign_in
 from ledger.abi_codec import encode_call
 from ledger.artifacts import artifact
 
 TIMEOUT = 60.0
-
-
-class NodeUnreachable(ConnectionError):
-    """The node's API cannot be reached (exit 3)."""
-
-
-def _ts(text: str) -> float:
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        raise Refused(f"sign-in message: time {text!r} is not in the EIP-4361 form; not signed") from None
-
-
-def siwe_text(domain: str, uri: str, address: str, chain_id: int, nonce: str, issued: str, expires: str) -> str:
-    """The EIP-4361 text the gateway issues for these fields (`domain.siwe.siwe_message`, the one
-    format both sides build)."""
-    from domain.siwe import siwe_message
-
-    return siwe_message(domain, uri, address, chain_id, nonce, _ts(issued), _ts(expires))
-
-
-_SIWE = re.compile(r"^(?P<domain>[^\s/]+) wants you to sign in with your Ethereum account:\n(?P<address>0x[0-9a-fA-F]{40})"
-                   r"\n\n.*\n\nURI: (?P<uri>\S+)\nVersion: 1\nChain ID: (?P<chain>\d+)\nNonce: (?P<nonce>[0-9A-Za-z]+)\n"
-                   r"Issued At: (?P<issued>\S+)\nExpiration Time: (?P<expires>\S+)$", re.S)
-
-
-def checked_siwe(message: str, *, node_url: str, address: str, chain_id: int, nonce: str) -> str:
-    """`message` if it is the sign-in message this wallet expects from the node at `node_url`; else Refused."""
-    m = _SIWE.match(message or "")
-    host = urlsplit(node_url).hostname or ""
-    why = None
-    if m is None:
-        why = "it is not an EIP-4361 sign-in message"
-    elif m["domain"].rsplit(":", 1)[0] != host and m["domain"] != host:
-        why = f"its domain {m['domain']} is not the node's host {host}"
-    elif m["address"] != address:
-        why = f"it names {m['address']}, not this wallet's {address}"
-    elif int(m["chain"]) != chain_id:
-        why = f"its chain id {m['chain']} is not the deployment's {chain_id}"
-    elif m["nonce"] != nonce:
-        why = "its nonce is not the one the node issued"
-    elif _ts(m["expires"]) < time.time():
-        why = f"it expired at {m['expires']}"
-    elif message != siwe_text(m["domain"], m["uri"], address, chain_id, nonce, m["issued"], m["expires"]):
-        why = "its text differs from the EIP-4361 message the gateway issues"
-    if why:
-        raise Refused(f"node {node_url}: sign-in message refused, not signed: {why}")
-    return message
 
 
 def problem_error(status: int, body: Any, what: str) -> Exception:
@@ -174,15 +121,8 @@ class Node:
     def token(self) -> str:
         """Sign in once per command run: the node's challenge checked, signed here, exchanged for a token."""
         if self._token is None:
-            chain_id = self.chain_id
-            ch = self.request("POST", "/auth/challenge", auth=False, json={"address": self.address})
-            message = checked_siwe(ch.get("message", ""), node_url=self.url, address=self.address,
-                                   chain_id=chain_id, nonce=ch.get("nonce", ""))
-            key = self.signer()
-            sig = key.sign_message(encode_defunct(text=message)).signature
-            tok = self.request("POST", "/auth/token", auth=False,
-                               json={"message": message, "signature": "0x" + bytes(sig).hex()})
-            self._token = tok["access_token"]
+            self._token = sign_in(self.request, node_url=self.url, address=self.address, chain_id=self.chain_id,
+                                  signer=self.signer)
         return self._token
 
     # ---- writes --------------------------------------------------------------------------------------

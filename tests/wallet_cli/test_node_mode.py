@@ -18,7 +18,8 @@ from operations.clearing_run import commit_run, run_clearing
 from tests.gateway.conftest import serve
 from tests.market_helpers import make_offer, make_request, open_round
 from wallet_cli.context import resolve
-from wallet_cli.node import checked_siwe, problem_error
+from cli_common.node_session import checked_siwe
+from wallet_cli.node import problem_error
 
 FSP, FSP2 = "5", "6"  # make_actors: dev_account(5) owns world.asset, dev_account(6) is another FSP
 
