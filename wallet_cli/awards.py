@@ -4,7 +4,6 @@ checked locally against the committed root before anything is sent, activations,
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -82,10 +81,7 @@ def checked_proof(ledger, award: Award, proof_file: Path | None) -> list[bytes]:
     committed root here, before anything is sent."""
     root = ledger.clearing.commitment(award.round_id).awards_root
     if proof_file is not None:
-        try:
-            proof = [bytes.fromhex(p.removeprefix("0x")) for p in json.loads(proof_file.read_text())]
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
-            raise BadInput(f"proof file {proof_file}: expected a JSON list of 0x-hex hashes ({exc})") from None
+        proof = node_awards.proof_from_file(proof_file)
     else:
         tree = AwardTree(ledger.clearing.published_awards(award.round_id))
         if tree.root != root:

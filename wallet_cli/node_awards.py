@@ -91,6 +91,15 @@ def committed_root(w: Wallet, round_id: int) -> bytes:
     return bytes.fromhex(latest["awards_root"].removeprefix("0x"))
 
 
+def proof_from_file(proof_file: Path) -> list[bytes]:
+    """A Merkle proof given as a file (`--proof`): a JSON list of 0x-hex hashes; BadInput otherwise.
+    Used by both the RPC and the node paths of `award confirm`."""
+    try:
+        return [bytes.fromhex(p.removeprefix("0x")) for p in json.loads(proof_file.read_text())]
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        raise BadInput(f"proof file {proof_file}: expected a JSON list of 0x-hex hashes ({exc})") from None
+
+
 def checked_proof(w: Wallet, award: Award, row: dict, proof_file: Path | None) -> list[bytes]:
     """The award's proof, checked here against the committed root read from the node, with the round's
     tree and the proof recomputed from the published awards; Refused (nothing signed) otherwise."""
@@ -103,10 +112,7 @@ def checked_proof(w: Wallet, award: Award, row: dict, proof_file: Path | None) -
         raise Refused(f"round {rid}: the awards the node publishes do not make up the committed root 0x{root.hex()} "
                       f"(run `flexledger verify {rid}`); nothing sent")
     if proof_file is not None:
-        try:
-            proof = [bytes.fromhex(p.removeprefix("0x")) for p in json.loads(proof_file.read_text())]
-        except (OSError, ValueError, AttributeError, TypeError) as exc:
-            raise BadInput(f"proof file {proof_file}: expected a JSON list of 0x-hex hashes ({exc})") from None
+        proof = proof_from_file(proof_file)
     else:
         proof = [bytes.fromhex(p.removeprefix("0x")) for p in row["proof"]]
         if proof != tree.proof(award):
