@@ -7,26 +7,16 @@ from dataclasses import dataclass, replace
 import pytest
 
 from domain.enums import CommitmentStatus, Direction, Fault, OfferStatus
-from ledger.messages import FlexOffer, FlexRequest, RoundConfig
+from ledger.messages import FlexOffer
 from domain.award import Award, AwardTree
+from tests.contracts.clearing_setup import BOND, CHALLENGER_SHARE, SPEC, Round, commit
 from tests.helpers import reverts
 from tests.market_helpers import make_offer, make_request, open_round
 
-SPEC = b"\x5e" * 32
-BOND = 10**18
-CHALLENGER_SHARE = BOND * 2_500 // 10_000  # a proven fault pays the challenger 1/4, the treasury keeps 3/4
-
 
 @dataclass
-class Cleared:
-    rid: int
-    cfg: RoundConfig
-    offer_id: int
-    offer: FlexOffer
-    dso_req: int
-    dso_request: FlexRequest
-    tso_req: int
-    tso_request: FlexRequest
+class Cleared(Round):
+    """clearing_setup's round (its own prices and offer) plus a second offer, withdrawn before gate closure."""
     extra_id: int  # a second offer, withdrawn before gate closure
     extra: FlexOffer
 
@@ -48,16 +38,7 @@ def cleared(world) -> Cleared:
 
 
 def good_award(c: Cleared, **changes) -> Award:
-    base = Award(c.rid, c.offer_id, c.dso_req, 0, (450, 450, 450, 450), (450, 450, 450, 450),
-                 c.offer.reservation_price, c.offer.activation_price)
-    return replace(base, **changes)
-
-
-def commit(world, awards, **kw) -> AwardTree:
-    tree = AwardTree(awards)
-    world.ledger.clearing.commit(world.actors.operator, tree.awards[0].round_id, tree,
-                                 total_cost=tree.total_cost(900), spec_hash=SPEC, **kw)
-    return tree
+    return replace(c.award(), **changes)  # 450 Wh per slot to the DSO at the offer's prices
 
 
 def assert_rejected_and_bond_paid(world, result, fault: Fault):
