@@ -6,25 +6,12 @@ has no URL; the commands, the use cases and the contracts below them are the rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 import operator_cli.main
 import wallet_cli.context
 import wallet_cli.main
-from cli_common.errors import run_cli
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def all(self) -> str:
-        return self.out + self.err
+from tests.cli_fixtures import Result, run_app
 
 
 @pytest.fixture
@@ -35,16 +22,10 @@ def cli(world, monkeypatch, capsys):
         monkeypatch.setattr(module, "attach", lambda rpc, manifest: world.ledger)
 
     def run(prog: str, *args: str) -> Result:
-        capsys.readouterr()
-        code = run_cli(apps[prog].app, [str(a) for a in args], prog_name=prog)
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
+        return run_app(capsys, apps[prog].app, prog, args)
     return run
 
 
 def one_line_error(result: Result) -> str:
     """The single stderr line of a failed command (and no traceback anywhere)."""
-    assert "Traceback" not in result.all
-    lines = result.err.strip().splitlines()
-    assert len(lines) == 1, result.err
-    return lines[0]
+    return result.one_line()

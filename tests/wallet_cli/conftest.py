@@ -7,34 +7,13 @@ FLEXWALLET_INSECURE_TEST_SCRYPT_N; production keystores use eth-account's defaul
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 import pytest
 
 import wallet_cli.context
 import wallet_cli.main
-from cli_common.errors import run_cli
+from tests.cli_fixtures import Result, run_app
 
 PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self):
-        return json.loads(self.out)
-
-    def one_line(self) -> str:
-        """The single stderr line of a failed command (and no traceback anywhere)."""
-        assert "Traceback" not in self.out + self.err
-        lines = self.err.strip().splitlines()
-        assert len(lines) == 1, self.err
-        return lines[0]
 
 
 @pytest.fixture
@@ -53,10 +32,7 @@ def wallet_home(tmp_path, monkeypatch):
 def fw(wallet_home, capsys):
     """fw(*args) -> Result: the real flexwallet, in process."""
     def run(*args) -> Result:
-        capsys.readouterr()
-        code = run_cli(wallet_cli.main.app, [str(a) for a in args], prog_name="flexwallet")
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
+        return run_app(capsys, wallet_cli.main.app, "flexwallet", args)
     return run
 
 
