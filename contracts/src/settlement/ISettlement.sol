@@ -90,6 +90,8 @@ interface ISettlement {
     event ReadingRecorded(uint64 indexed assetId, uint64 indexed slotStart, int64 energyWh, uint64 seq);
     event ReadingSkipped(uint64 indexed assetId, uint64 indexed slotStart, uint64 seq, SkipReason reason);
     event BaselineAttested(uint64 indexed assetId, uint64 indexed intervalStart, int64 baselineWh, address indexed by);
+    /// @dev A metered baseline stored by the first settlement crediting against it; final from then on.
+    event BaselineFixed(uint64 indexed assetId, uint64 indexed intervalStart, int64 baselineWh);
     event CollateralLocked(bytes32 indexed leaf, address indexed fsp, uint128 amount);
     event CollateralReleased(bytes32 indexed leaf, address indexed fsp, address indexed buyer, uint128 returnedToFsp,
                              uint128 forfeitedToBuyer);

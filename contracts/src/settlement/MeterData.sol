@@ -23,6 +23,9 @@ import {ISettlement} from "./ISettlement.sol";
 ///  2. metered: the mean of the asset's own recorded readings at the same time of day on the
 ///     previous BASELINE_DAYS (10) days, when at least BASELINE_MIN_DAYS (5) of them exist
 ///     (integer division, rounded toward zero). Anyone can recompute it from ReadingRecorded events.
+///     The first settlement that credits an award against it (the interval's reading recorded)
+///     stores it: a history reading landing later cannot change what a later award of the same
+///     asset and slot is credited against (BaselineFixed).
 /// The baseline an FSP declares in its offer is a forecast and is never paid against.
 abstract contract MeterData is ISettlement, EIP712 {
     bytes32 public constant MEASUREMENT_TYPEHASH =
@@ -36,8 +39,10 @@ abstract contract MeterData is ISettlement, EIP712 {
 
     /// @dev seq << 64 | uint64(energyWh); 0 = none. Written once.
     mapping(uint64 assetId => mapping(uint64 slotStart => uint256)) private _readings;
-    /// @dev 1 << 64 | uint64(baselineWh); 0 = none.
-    mapping(uint64 assetId => mapping(uint64 intervalStart => uint256)) private _attested;
+    /// @dev kind << 64 | uint64(baselineWh); kind ATTESTED or METERED_FIXED; 0 = none stored.
+    mapping(uint64 assetId => mapping(uint64 intervalStart => uint256)) private _baselines;
+    uint256 private constant ATTESTED = 1;
+    uint256 private constant METERED_FIXED = 2;
 
     constructor(IRegistry registry_) {
         registry = registry_;
@@ -89,7 +94,7 @@ abstract contract MeterData is ISettlement, EIP712 {
             if (mag > maxWh) revert SettlementBaselineOutOfBounds(assetId, intervalStarts[i], b, maxWh);
             if (intervalStarts[i] % METER_INTERVAL != 0) revert SettlementReadingMisaligned(i, intervalStarts[i]);
             if (_readings[assetId][intervalStarts[i]] != 0) revert SettlementBaselineFinal(assetId, intervalStarts[i]);
-            _attested[assetId][intervalStarts[i]] = (uint256(1) << 64) | uint256(uint64(b));
+            _baselines[assetId][intervalStarts[i]] = (ATTESTED << 64) | uint256(uint64(b));
             emit BaselineAttested(assetId, intervalStarts[i], b, msg.sender);
         }
     }
@@ -101,12 +106,13 @@ abstract contract MeterData is ISettlement, EIP712 {
         return (stored != 0, int64(uint64(stored)), uint64(stored >> 64));
     }
 
-    /// @notice The baseline settlement would use for one interval, and whether it was attested.
+    /// @notice The baseline settlement would use for one interval, and whether it was attested
+    /// (a metered one, once fixed by a settlement, is returned as fixed).
     function baselineAt(uint64 assetId, uint64 intervalStart) external view
         returns (bool present, int256 baselineWh, bool attested)
     {
-        uint256 att = _attested[assetId][intervalStart];
-        if (att != 0) return (true, int256(int64(uint64(att))), true);
+        uint256 stored = _baselines[assetId][intervalStart];
+        if (stored != 0) return (true, int256(int64(uint64(stored))), stored >> 64 == ATTESTED);
         (present, baselineWh) = _meteredBaseline(assetId, intervalStart);
     }
 
@@ -117,9 +123,10 @@ abstract contract MeterData is ISettlement, EIP712 {
     // ---- for settlement -----------------------------------------------------------------
 
     /// @dev Measured energy and baseline of a slot of `slotLen` s (a multiple of METER_INTERVAL):
-    /// sums over its intervals; `ok` false if any reading or baseline is missing.
+    /// sums over its intervals; `ok` false if any reading or baseline is missing. Settlement only:
+    /// a metered baseline of an interval whose reading is recorded is stored on first use.
     function _slotMeter(uint64 assetId, uint64 slotStart, uint256 slotLen)
-        internal view returns (bool readingOk, bool baselineOk, int256 measured, int256 baseline)
+        internal returns (bool readingOk, bool baselineOk, int256 measured, int256 baseline)
     {
         readingOk = true;
         baselineOk = true;
@@ -127,12 +134,16 @@ abstract contract MeterData is ISettlement, EIP712 {
             uint256 stored = _readings[assetId][uint64(t)];
             if (stored == 0) readingOk = false;
             measured += int256(int64(uint64(stored)));
-            uint256 att = _attested[assetId][uint64(t)];
-            if (att != 0) {
-                baseline += int256(int64(uint64(att)));
+            uint256 fixedWh = _baselines[assetId][uint64(t)];
+            if (fixedWh != 0) {
+                baseline += int256(int64(uint64(fixedWh)));
             } else {
                 (bool ok, int256 b) = _meteredBaseline(assetId, uint64(t));
                 if (!ok) baselineOk = false;
+                if (ok && stored != 0) {
+                    _baselines[assetId][uint64(t)] = (METERED_FIXED << 64) | uint256(uint64(int64(b)));
+                    emit BaselineFixed(assetId, uint64(t), int64(b));
+                }
                 baseline += b;
             }
         }

@@ -222,7 +222,7 @@ contract Settlement is MeterData, Collateral {
     }
 
     function _outcome(AwardRecord storage r, IClearingHouse.Award calldata a, bytes32 leaf)
-        private view returns (Outcome memory out)
+        private returns (Outcome memory out)
     {
         IMarket.RoundConfig memory c = market.round(a.roundId).config;
         out.phase = r.phase;
@@ -268,7 +268,7 @@ contract Settlement is MeterData, Collateral {
 
     /// @dev This award's credited Wh in one slot: its pro-rata share of the asset's deviation.
     function _delivered(uint64 assetId, uint64 slotStart, uint256 slotLen, int256 portion, bool consumption,
-                        bool pastDeadline, bytes32 leaf) private view returns (uint256) {
+                        bool pastDeadline, bytes32 leaf) private returns (uint256) {
         (bool readingOk, bool baselineOk, int256 measured, int256 baseline) = _slotMeter(assetId, slotStart, slotLen);
         if (!readingOk || !baselineOk) {
             if (pastDeadline) return 0;
