@@ -16,7 +16,7 @@ from eth_utils import keccak
 
 from ledger.backends import RpcChain
 from ledger.ledger import Ledger
-from operations.audit import gather
+from operations.audit_evidence import gather
 from tests.conftest import build_world, make_actors
 from tests.operations.audit_setup import settled_round
 

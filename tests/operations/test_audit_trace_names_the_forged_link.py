@@ -11,7 +11,8 @@ import pytest
 from domain.eip712 import sign_digest
 from ledger.accounts import new_account
 from ledger.ledger import Ledger
-from operations.audit import gather, trace_round, verify_bundle
+from operations.audit import trace_round, verify_bundle
+from operations.audit_evidence import gather
 from tests.helpers import reverts
 from tests.operations.audit_setup import settled_round
 
