@@ -19,6 +19,7 @@ from domain.roles import Role
 from ledger.messages.aau import from_aau
 from ledger.messages.flex_offer import FlexOffer
 from ledger.messages.flex_request import FlexRequest, RoundConfig
+from ledger.client import TxResult
 from ledger.settlement import SignedReading
 
 from gateway import models as m
@@ -26,7 +27,7 @@ from gateway.auth import Caller
 from gateway.context import NodeContext
 from gateway.deps import node, require
 from gateway.problems import Problem, invalid, not_found
-from gateway.relay import BUYERS, decode_tx, offer_from_chain, outcome, own_identity, relay
+from gateway.relay import BUYERS, DecodedTx, decode_tx, offer_from_chain, outcome, own_identity, relay
 
 router = APIRouter()
 INT64 = m.INT64
@@ -130,9 +131,11 @@ def _offers_in(tx) -> list[tuple[FlexOffer, str]]:
     return []
 
 
-def _submitted(ctx: NodeContext, caller: Caller, body: OfferWrite, allowed: set[str], node_send) -> dict:
+def _submitted(ctx: NodeContext, caller: Caller, body: OfferWrite, allowed: set[str], node_send,
+               tx: DecodedTx | None = None) -> dict:
+    """`tx` is the caller's signed transaction when the route has already decoded it."""
     if body.signed_tx is not None:
-        tx = decode_tx(ctx, caller, body.signed_tx, allowed)
+        tx = tx or decode_tx(ctx, caller, body.signed_tx, allowed)
         for offer, field in _offers_in(tx):
             _own_asset(ctx, caller, offer, field)
             with ctx.chain_lock:
@@ -166,12 +169,13 @@ def put_flexoffer(offer_id: Id, body: OfferWrite, caller: Caller = Depends(requi
     """Update a flex-offer (same id, round and asset; version + 1)."""
     row = _offer_row(ctx, offer_id, caller)
     current = FlexOffer.model_validate_json(row["offer"])
+    tx = None
     if body.signed_tx is not None:
         tx = decode_tx(ctx, caller, body.signed_tx, {"updateOffer"})
         if tx.args.get("offerId") != offer_id:
             raise invalid("signed_tx", f"updates offer {tx.args.get('offerId')}, not {offer_id}")
     return _submitted(ctx, caller, body, {"updateOffer"}, lambda s, o: ctx.ledger.market.c.transact(
-        "updateOffer", offer_id, current.to_chain(), o.to_chain(), sender=s))
+        "updateOffer", offer_id, current.to_chain(), o.to_chain(), sender=s), tx)
 
 
 @router.delete("/flexoffers/{offer_id}", response_model=m.TxOutcome, tags=["market"])
@@ -187,17 +191,23 @@ def delete_flexoffer(offer_id: Id, caller: Caller = Depends(require(Role.FSP)), 
     return outcome(res, offer_ids=[offer_id])
 
 
+def _relayed_or_own(ctx: NodeContext, caller: Caller, signed_tx: str | None, function: str, args) -> TxResult:
+    """The caller's signed `function` transaction relayed, or the node's own identity calling
+    `function(*args())` on the Market (args built only on that path: the body holds one or the other)."""
+    if signed_tx is not None:
+        return relay(ctx, decode_tx(ctx, caller, signed_tx, {function}))
+    signer = own_identity(ctx, caller)
+    with ctx.chain_lock:
+        res = ctx.ledger.market.c.transact(function, *args(), sender=signer)
+    ctx.sync()
+    return res
+
+
 # ---- requests and rounds ----------------------------------------------------------------------------
 @router.post("/flexrequests", response_model=m.TxOutcome, status_code=201, tags=["market"])
 def post_flexrequest(body: RequestWrite, caller: Caller = Depends(require(*BUYERS)), ctx: NodeContext = Depends(node)):
     """Post a flex request (USEF FlexRequest): a DSO in its own zones, a TSO in any zone or system-wide."""
-    if body.signed_tx is not None:
-        res = relay(ctx, decode_tx(ctx, caller, body.signed_tx, {"postRequest"}))
-    else:
-        signer = own_identity(ctx, caller)
-        with ctx.chain_lock:
-            res = ctx.ledger.market.c.transact("postRequest", body.request.to_chain(), sender=signer)
-        ctx.sync()
+    res = _relayed_or_own(ctx, caller, body.signed_tx, "postRequest", lambda: (body.request.to_chain(),))
     ev = next((e for e in res.events if e.name == "RequestPosted"), None)
     return outcome(res, request_id=ev["requestId"] if ev else None)
 
@@ -220,13 +230,7 @@ def delete_flexrequest(request_id: Id, caller: Caller = Depends(require(*BUYERS)
 @router.post("/rounds", response_model=m.TxOutcome, status_code=201, tags=["market"])
 def post_round(body: RoundWrite, caller: Caller = Depends(require(Role.OPERATOR)), ctx: NodeContext = Depends(node)):
     """Open a market round (the operator)."""
-    if body.signed_tx is not None:
-        res = relay(ctx, decode_tx(ctx, caller, body.signed_tx, {"openRound"}))
-    else:
-        signer = own_identity(ctx, caller)
-        with ctx.chain_lock:
-            res = ctx.ledger.market.c.transact("openRound", body.config.to_chain(), sender=signer)
-        ctx.sync()
+    res = _relayed_or_own(ctx, caller, body.signed_tx, "openRound", lambda: (body.config.to_chain(),))
     ev = next((e for e in res.events if e.name == "RoundOpened"), None)
     return outcome(res, round_id=ev["roundId"] if ev else None)
 
